@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory: the caller's operations and the memory cache.
+ *
+ * libtdp never allocates on its own. A table asks its tdp_mm_ops for zeroed,
+ * naturally aligned blocks (one table, or a concatenated root), or takes
+ * pages from a tdp_memcache that the caller filled before taking its lock.
+ */
+#ifndef TDP_MM_H
+#define TDP_MM_H
+
+#include <tdp/types.h>
+
+struct tdp_pgtable;
+
+struct tdp_mm_ops {
+	/*
+	 * Return `size` bytes of zeroed memory aligned to `size` (a power of
+	 * two: one table, or a root of up to 16 concatenated tables), or NULL.
+	 * Required.
+	 */
+	void *(*zalloc)(void *ctx, size_t size);
+	/* Give back a block from zalloc with the same size. Required. */
+	void (*free)(void *ctx, void *va, size_t size);
+	/*
+	 * Address translation of table memory. Either both are set, or both
+	 * are NULL and the table uses tdp_config.linear_offset
+	 * (va = pa + linear_offset), which saves an indirect call per level.
+	 */
+	uint64_t (*virt_to_phys)(void *ctx, void *va);
+	void *(*phys_to_virt)(void *ctx, uint64_t pa);
+};
+
+/*
+ * A stack of pre-allocated zeroed table pages, linked through their first
+ * word (which is cleared when a page is taken). Top it up before taking the
+ * lock; operations given a memory cache take pages only from it and fail with
+ * -TDP_ENOMEM before changing anything if it holds too few.
+ * Zero-initialise it (or call tdp_memcache_init) before first use.
+ */
+struct tdp_memcache {
+	void *head;
+	size_t nr;        /* pages held */
+	size_t page_size; /* table size these pages have; 0 until the first top-up */
+};
+
+/* Make an empty memory cache. */
+void tdp_memcache_init(struct tdp_memcache *mc);
+
+/*
+ * Fill `mc` with table pages for `pgt` until it holds at least `min`.
+ * Returns 0; -TDP_EINVAL on NULL arguments or a cache that holds pages of
+ * another size; -TDP_ENOMEM if the allocator failed (pages already added
+ * stay in the cache).
+ */
+int tdp_memcache_topup(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t min);
+
+/* Give every page of `mc` back through pgt's free operation. */
+void tdp_memcache_drain(const struct tdp_pgtable *pgt, struct tdp_memcache *mc);
+
+#endif

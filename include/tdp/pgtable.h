@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page table and its operations.
+ *
+ * Common rules for every function here:
+ * - gpa/hpa/size are byte addresses and sizes; they must be multiples of the
+ *   table's page size (tdp_page_size()), size must be non-zero, and
+ *   [gpa, gpa + size) must lie inside the input range (2^ia_bits) and
+ *   [hpa, hpa + size) inside the output range (2^oa_bits).
+ *   Misalignment, size 0, NULL and unknown flags give -TDP_EINVAL; an
+ *   address outside the range or an overflowing gpa + size gives -TDP_ERANGE.
+ * - A call that fails leaves the table translating exactly as before and
+ *   holds on to no page.
+ * - Calls on one table are serialised by the caller (exclusive mode).
+ * - `mc` may be NULL: the call then allocates through tdp_mm_ops, taking
+ *   every page it may need before it changes anything.
+ */
+#ifndef TDP_PGTABLE_H
+#define TDP_PGTABLE_H
+
+#include <tdp/error.h>
+#include <tdp/mm.h>
+#include <tdp/tlb.h>
+#include <tdp/types.h>
+
+struct tdp_fmt_ops;
+
+/* Configuration flags (tdp_config.flags). Format-specific ones live in tdp/<arch>.h. */
+#define TDP_CFG_FORMAT_MASK 0xffffu /* bits 0..15 are per-format */
+
+struct tdp_config {
+	enum tdp_format format;
+	unsigned int ia_bits;       /* guest-physical (input) address size in bits */
+	unsigned int oa_bits;       /* host-physical (output) address size in bits */
+	unsigned int granule_shift; /* arm64: 12, 14 or 16; 0 means 12 */
+	/*
+	 * How many leaf levels, counted from level 0, map may use: 1 means
+	 * smallest pages only, 2 adds the first block size, ... 0 means every
+	 * level the format allows.
+	 */
+	unsigned int leaf_levels;
+	uint32_t flags; /* TDP_CFG_* */
+	const struct tdp_mm_ops *mm;
+	void *mm_ctx;
+	uintptr_t linear_offset; /* va = pa + linear_offset when mm has no translation ops */
+	const struct tdp_tlb_ops *tlb;
+	void *tlb_ctx;
+};
+
+/* Derived once at init; read-only afterwards. */
+struct tdp_geometry {
+	unsigned int levels;         /* number of levels; the root is levels - 1 */
+	unsigned int page_shift;     /* log2 of the level-0 page size */
+	unsigned int bits_per_level; /* index bits of a non-root table */
+	unsigned int root_bits;      /* index bits of the root (more if concatenated) */
+	unsigned int root_tables;    /* tables concatenated at the root */
+	size_t table_size;           /* bytes of a non-root table */
+	size_t root_size;            /* bytes of the root, also its alignment */
+	uint32_t leaf_levels_mask;   /* bit l: a leaf may sit at level l (after the cap) */
+};
+
+/*
+ * A page-table instance. Callers allocate it (embedded or on their heap);
+ * its fields are read-only for them.
+ */
+struct tdp_pgtable {
+	const struct tdp_fmt_ops *fops;
+	struct tdp_config cfg;
+	struct tdp_geometry geo;
+	void *root;
+	uint64_t root_pa;
+};
+
+/*
+ * Create an empty table for cfg->format: validates the configuration,
+ * computes the geometry and allocates the root through cfg->mm.
+ * Returns 0; -TDP_EINVAL for NULL arguments, missing required callbacks,
+ * an unknown or unbuilt format, or sizes the format cannot use (for arm64:
+ * granule not 4K/16K/64K, ia_bits outside 32..48 (52 with 64K and
+ * oa_bits 52), oa_bits not a PARange value, ia_bits > oa_bits, unknown
+ * flags); -TDP_ENOMEM if the root could not be allocated.
+ */
+int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg);
+
+/*
+ * Free every table, after one flush_all. The table must not be used again
+ * (until a new tdp_pgtable_init). Returns 0, or -TDP_EINVAL if pgt is NULL or
+ * not initialised.
+ */
+int tdp_pgtable_destroy(struct tdp_pgtable *pgt);
+
+/* Bytes mapped by one entry at `level` (0 if level is out of range). */
+uint64_t tdp_level_size(const struct tdp_pgtable *pgt, unsigned int level);
+/* Smallest page size of the table (0 if pgt is not initialised). */
+uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
+
+/* tdp_map flags */
+#define TDP_MAP_NOREPLACE      (1u << 0) /* fail with -TDP_EEXIST if anything in the range is mapped */
+#define TDP_MAP_MAX_LEVEL(l)   ((((uint32_t)(l)) + 1u) << 8) /* no leaf above level l */
+#define TDP_MAP_MAX_LEVEL_MASK (0xfu << 8)
+
+/*
+ * Map [gpa, gpa + size) to [hpa, hpa + size) with `attr`, using the largest
+ * leaf that the format, the table's cap, the flag cap and the equal
+ * alignment of gpa and hpa allow, never covering memory outside the range.
+ * Existing mappings in the range are replaced (break-before-make where the
+ * format requires it) and tables left unused are freed; a block straddling
+ * an edge of the range is split so the part outside keeps its translation.
+ * Returns 0; -TDP_EINVAL (alignment, size 0, NULL pgt, unknown flags, an
+ * attribute the format cannot express); -TDP_ERANGE; -TDP_EEXIST with
+ * TDP_MAP_NOREPLACE when any page of the range is mapped; -TDP_ENOMEM if the
+ * cache or allocator cannot supply tdp_map_pages_needed() pages.
+ */
+int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
+	    tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc);
+
+/*
+ * Make exactly the pages of [gpa, gpa + size) stop translating. Blocks that
+ * straddle the edges are split first (this is the only use of pages);
+ * tables left empty are freed. Unmapped pages in the range are fine.
+ * Returns 0, -TDP_EINVAL, -TDP_ERANGE or -TDP_ENOMEM (split pages).
+ */
+int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_memcache *mc);
+
+struct tdp_zap_result {
+	uint64_t removed_start; /* union of what was removed (may exceed the request */
+	uint64_t removed_end;   /*  where a block straddled an edge); start == end: nothing */
+	uint64_t resume;        /* where to continue: gpa + size when the zap finished */
+};
+
+/*
+ * Tear down everything that intersects [gpa, gpa + size) at the coarsest
+ * level: leaves and whole subtrees are removed, blocks straddling an edge are
+ * removed whole (never split), tables left empty are freed; never allocates.
+ * `budget` bounds the entries cleared in this call (0 = no bound); at least
+ * one is always processed, so resuming from res->resume makes progress.
+ * Returns 0 when the range is done, 1 when the budget ran out (continue at
+ * res->resume), -TDP_EINVAL or -TDP_ERANGE. res is required.
+ */
+int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
+	    struct tdp_zap_result *res);
+
+/*
+ * Replace every block that intersects [gpa, gpa + size) and sits above
+ * `target_level` by tables of smaller leaves down to target_level, with the
+ * same translation and attributes (children outside the range stay as large
+ * as possible). Each new subtree is filled before it is linked. Empty entries
+ * get nothing. Returns 0; -TDP_EINVAL (also target_level >= levels);
+ * -TDP_ERANGE; -TDP_ENOMEM.
+ */
+int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int target_level,
+	      struct tdp_memcache *mc);
+
+/*
+ * Change permissions (and software bits) of every mapped page in
+ * [gpa, gpa + size): new = (old & ~clear) | set, with clear and set limited
+ * to TDP_PROT_MASK | TDP_SW_MASK. Blocks fully inside stay blocks; a block
+ * straddling an edge is split only if its permissions change. Unmapped pages
+ * are skipped. Returns 0; -TDP_EINVAL (bits outside the mask, or a change
+ * the format cannot express on every possible entry); -TDP_ERANGE;
+ * -TDP_ENOMEM (edge splits).
+ */
+int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
+		tdp_attr_t set, struct tdp_memcache *mc);
+
+struct tdp_lookup_result {
+	uint64_t hpa;      /* host address of gpa itself (offset included) */
+	uint64_t size;     /* bytes mapped by the leaf */
+	unsigned int level;
+	tdp_attr_t attr;
+	uint64_t pte;      /* raw leaf entry */
+};
+
+/*
+ * Translate gpa. Returns 0 and fills res; -TDP_ENOENT if gpa is not
+ * mapped; -TDP_EINVAL for NULL arguments; -TDP_ERANGE if gpa is outside the
+ * input range. gpa need not be page aligned.
+ */
+int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res);
+
+/*
+ * Worst-case number of table pages an operation on this range can take
+ * (the memory cache must hold at least this many). Returns the count, or a
+ * negative error under the same argument rules as the operation.
+ */
+long tdp_map_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa,
+			  uint64_t size, uint32_t flags);
+long tdp_unmap_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size);
+long tdp_split_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
+			    unsigned int target_level);
+long tdp_protect_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size);
+
+#endif

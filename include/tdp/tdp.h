@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* libtdp: two-dimensional (stage-2) page tables. The one header to include. */
+#ifndef TDP_TDP_H
+#define TDP_TDP_H
+
+#include <tdp/arm64.h>
+#include <tdp/error.h>
+#include <tdp/mm.h>
+#include <tdp/pgtable.h>
+#include <tdp/tlb.h>
+#include <tdp/types.h>
+#include <tdp/walk.h>
+
+#endif

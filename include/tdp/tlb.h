@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLB invalidation callbacks.
+ *
+ * The library decides when an invalidation is needed and batches it: at most
+ * one flush_range per operation, plus one per break-before-make step that the
+ * architecture forces to complete before the next write. A table page that
+ * was unlinked is handed back to tdp_mm_ops.free only after the flush that
+ * covers it has returned.
+ */
+#ifndef TDP_TLB_H
+#define TDP_TLB_H
+
+#include <tdp/types.h>
+
+struct tdp_tlb_ops {
+	/*
+	 * Invalidate every cached translation of [gpa, gpa + size) for this
+	 * table. `level` is the neutral level of every changed leaf when they
+	 * all share one (a TTL-style hint), else TDP_LEVEL_ANY. `tables` is
+	 * true when table entries were removed, so walk caches must go too
+	 * (arm64: invalidate the whole VMID). When this returns, the hardware
+	 * must no longer use the old entries. Required.
+	 */
+	void (*flush_range)(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables);
+	/* Invalidate everything cached for this table (used by destroy). Required. */
+	void (*flush_all)(void *ctx);
+};
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Read-only traversal of a table: the iterator and the visitor walk.
+ *
+ * Both are for callers' own inspection (statistics, dumps, checks). Changes
+ * go through the operations in tdp/pgtable.h, which know the
+ * break-before-make and invalidation rules.
+ */
+#ifndef TDP_WALK_H
+#define TDP_WALK_H
+
+#include <tdp/pgtable.h>
+
+/* A decoded entry, as the iterator and the walk present it. */
+struct tdp_entry {
+	uint64_t addr;      /* first gpa the entry covers (aligned to size) */
+	uint64_t size;      /* bytes the entry covers */
+	unsigned int level;
+	uint64_t pte;       /* raw value */
+	bool valid;         /* the hardware would use it */
+	bool table;         /* points to a next-level table */
+	uint64_t pa;        /* output address (leaf) or next table (table); 0 if invalid */
+	tdp_attr_t attr;    /* decoded attributes of a leaf; 0 otherwise */
+};
+
+/*
+ * A non-recursive pre-order iterator over the entries that intersect
+ * [start, end), descending into every table down to min_level. It keeps the
+ * path from the root, so it can be restarted from the root at its current
+ * address (tdp_iter_restart) after the caller dropped a lock or the table
+ * changed under it.
+ */
+struct tdp_iter {
+	const struct tdp_pgtable *pgt;
+	uint64_t addr;      /* current position: inside the current entry */
+	uint64_t end;
+	unsigned int level; /* level of the current entry */
+	unsigned int min_level;
+	uint64_t pte;       /* value of the current entry when it was visited */
+	uint64_t *ptep;
+	void *tables[TDP_MAX_LEVELS]; /* table at each level of the current path */
+	bool post;          /* internal: the entry is revisited after its subtree */
+	bool valid;         /* false once the iteration is over */
+};
+
+/*
+ * Position `it` at the entry of the highest level that covers `start`.
+ * Returns 0; -TDP_EINVAL for NULL arguments, start >= end or
+ * min_level >= levels; -TDP_ERANGE if end is beyond the input range.
+ */
+int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
+		   uint64_t end, unsigned int min_level);
+/* Move to the next entry (into a table first); clears it->valid at the end. */
+void tdp_iter_next(struct tdp_iter *it);
+/* Walk again from the root to the current address, re-reading every entry. */
+void tdp_iter_restart(struct tdp_iter *it);
+/* Decode the current entry. */
+void tdp_iter_entry(const struct tdp_iter *it, struct tdp_entry *e);
+
+#define tdp_for_each_entry(it, pgt, start, end)                                   \
+	for (int tdp__rc_ = tdp_iter_start(&(it), (pgt), (start), (end), 0);      \
+	     tdp__rc_ == 0 && (it).valid; tdp_iter_next(&(it)))
+
+/* Visits requested from tdp_walk and reported to the visitor. */
+#define TDP_WALK_LEAF       (1u << 0) /* valid leaves */
+#define TDP_WALK_TABLE_PRE  (1u << 1) /* table entries, before their children */
+#define TDP_WALK_TABLE_POST (1u << 2) /* table entries, after their children */
+#define TDP_WALK_INVALID    (1u << 3) /* empty entries (at the level they sit) */
+
+/* Return 0 to go on; any other value stops the walk and tdp_walk returns it. */
+typedef int (*tdp_walk_fn)(const struct tdp_entry *e, unsigned int visit, void *arg);
+
+/*
+ * Call fn for the entries that intersect [gpa, gpa + size), in address order,
+ * as selected by `visits`. Returns 0, the visitor's non-zero value,
+ * -TDP_EINVAL (NULL, size 0, misalignment, no visit selected) or -TDP_ERANGE.
+ */
+int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
+	     tdp_walk_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Public entry points: validate every argument, then make the one indirect
+ * call into the table's compiled format variant.
+ */
+#include "core/budget.h"
+#include "core/formats.h"
+#include "core/mem.h"
+
+static bool pgt_ok(const struct tdp_pgtable *pgt)
+{
+	return pgt && pgt->fops;
+}
+
+static bool aligned(const struct tdp_pgtable *pgt, uint64_t v)
+{
+	return (v & ((1ull << pgt->geo.page_shift) - 1)) == 0;
+}
+
+/* A non-empty, page-aligned [gpa, gpa + size) inside the input range. */
+static int check_in(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size)
+{
+	if (!pgt_ok(pgt))
+		return -TDP_EINVAL;
+	if (size == 0 || !aligned(pgt, gpa) || !aligned(pgt, size))
+		return -TDP_EINVAL;
+	if (gpa + size < gpa || gpa + size > (1ull << pgt->cfg.ia_bits))
+		return -TDP_ERANGE;
+	return 0;
+}
+
+static int check_out(const struct tdp_pgtable *pgt, uint64_t hpa, uint64_t size)
+{
+	if (!aligned(pgt, hpa))
+		return -TDP_EINVAL;
+	if (hpa + size < hpa || hpa + size > (1ull << pgt->cfg.oa_bits))
+		return -TDP_ERANGE;
+	return 0;
+}
+
+static bool attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
+{
+	if (attr & ~(TDP_PROT_MASK | TDP_MT_MASK | TDP_SW_MASK))
+		return false;
+	return pgt->fops->attr_ok(pgt, attr);
+}
+
+int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
+{
+	const struct tdp_fmt_ops *fops = NULL;
+	struct tdp_geometry geo = { 0 };
+	const struct tdp_mm_ops *mm;
+	int ret;
+
+	if (!pgt || !cfg)
+		return -TDP_EINVAL;
+	mm = cfg->mm;
+	if (!mm || !mm->zalloc || !mm->free || !cfg->tlb || !cfg->tlb->flush_range ||
+	    !cfg->tlb->flush_all || !mm->virt_to_phys != !mm->phys_to_virt)
+		return -TDP_EINVAL;
+	switch (cfg->format) {
+#if TDP_HAVE_ARM64
+	case TDP_FORMAT_ARM64_S2:
+		ret = tdp__arm64_init(cfg, &geo, &fops);
+		break;
+#endif
+	default:
+		ret = -TDP_EINVAL;
+		break;
+	}
+	if (ret)
+		return ret;
+
+	pgt->fops = NULL;
+	pgt->cfg = *cfg;
+	pgt->geo = geo;
+	pgt->root = mm->zalloc(cfg->mm_ctx, geo.root_size);
+	if (!pgt->root)
+		return -TDP_ENOMEM;
+	pgt->root_pa = tdp_va_to_pa(pgt, pgt->root);
+	/* The hardware needs the root aligned to its size and addressable. */
+	if ((pgt->root_pa & (geo.root_size - 1)) ||
+	    pgt->root_pa + geo.root_size > (1ull << cfg->oa_bits)) {
+		mm->free(cfg->mm_ctx, pgt->root, geo.root_size);
+		pgt->root = NULL;
+		return -TDP_ERANGE;
+	}
+	pgt->fops = fops;
+	return 0;
+}
+
+int tdp_pgtable_destroy(struct tdp_pgtable *pgt)
+{
+	if (!pgt_ok(pgt))
+		return -TDP_EINVAL;
+	pgt->fops->destroy(pgt);
+	pgt->fops = NULL;
+	pgt->root = NULL;
+	return 0;
+}
+
+uint64_t tdp_level_size(const struct tdp_pgtable *pgt, unsigned int level)
+{
+	if (!pgt_ok(pgt) || level >= pgt->geo.levels)
+		return 0;
+	return 1ull << geo_shift(&pgt->geo, level);
+}
+
+uint64_t tdp_page_size(const struct tdp_pgtable *pgt)
+{
+	return pgt_ok(pgt) ? 1ull << pgt->geo.page_shift : 0;
+}
+
+static int check_map(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
+		     uint32_t flags)
+{
+	int ret = check_in(pgt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (flags & ~(TDP_MAP_NOREPLACE | TDP_MAP_MAX_LEVEL_MASK))
+		return -TDP_EINVAL;
+	return check_out(pgt, hpa, size);
+}
+
+int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size, tdp_attr_t attr,
+	    uint32_t flags, struct tdp_memcache *mc)
+{
+	int ret = check_map(pgt, gpa, hpa, size, flags);
+
+	if (ret)
+		return ret;
+	if (!attr_ok(pgt, attr))
+		return -TDP_EINVAL;
+	return pgt->fops->map(pgt, gpa, hpa, size, attr, flags, mc);
+}
+
+int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_memcache *mc)
+{
+	int ret = check_in(pgt, gpa, size);
+
+	return ret ? ret : pgt->fops->unmap(pgt, gpa, size, mc);
+}
+
+int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
+	    struct tdp_zap_result *res)
+{
+	int ret = check_in(pgt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (!res)
+		return -TDP_EINVAL;
+	return pgt->fops->zap(pgt, gpa, size, budget, res);
+}
+
+int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int target_level,
+	      struct tdp_memcache *mc)
+{
+	int ret = check_in(pgt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (target_level >= pgt->geo.levels)
+		return -TDP_EINVAL;
+	return pgt->fops->split(pgt, gpa, size, target_level, mc);
+}
+
+int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
+		tdp_attr_t set, struct tdp_memcache *mc)
+{
+	const tdp_attr_t allowed = TDP_PROT_MASK | TDP_SW_MASK;
+	int ret = check_in(pgt, gpa, size);
+
+	if (ret)
+		return ret;
+	if ((clear | set) & ~allowed || !pgt->fops->prot_change_ok(pgt, clear, set))
+		return -TDP_EINVAL;
+	return pgt->fops->protect(pgt, gpa, size, clear, set, mc);
+}
+
+int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res)
+{
+	if (!pgt_ok(pgt) || !res)
+		return -TDP_EINVAL;
+	if (gpa >= (1ull << pgt->cfg.ia_bits))
+		return -TDP_ERANGE;
+	return pgt->fops->lookup(pgt, gpa, res);
+}
+
+int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
+	     tdp_walk_fn fn, void *arg)
+{
+	const unsigned int all = TDP_WALK_LEAF | TDP_WALK_TABLE_PRE | TDP_WALK_TABLE_POST |
+				 TDP_WALK_INVALID;
+	int ret = check_in(pgt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (!fn || !(visits & all) || (visits & ~all))
+		return -TDP_EINVAL;
+	return pgt->fops->walk(pgt, gpa, size, visits, fn, arg);
+}
+
+int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
+		   uint64_t end, unsigned int min_level)
+{
+	if (!it || !pgt_ok(pgt) || start >= end || min_level >= pgt->geo.levels)
+		return -TDP_EINVAL;
+	if (end > (1ull << pgt->cfg.ia_bits))
+		return -TDP_ERANGE;
+	pgt->fops->iter_start(it, pgt, start, end, min_level);
+	return 0;
+}
+
+void tdp_iter_next(struct tdp_iter *it)
+{
+	if (it && it->valid)
+		it->pgt->fops->iter_next(it);
+}
+
+void tdp_iter_restart(struct tdp_iter *it)
+{
+	if (it && it->valid)
+		it->pgt->fops->iter_start(it, it->pgt, it->addr, it->end, it->min_level);
+}
+
+void tdp_iter_entry(const struct tdp_iter *it, struct tdp_entry *e)
+{
+	if (it && e && it->valid)
+		it->pgt->fops->iter_entry(it, e);
+}
+
+long tdp_map_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa,
+			  uint64_t size, uint32_t flags)
+{
+	int ret = check_map(pgt, gpa, hpa, size, flags);
+
+	return ret ? ret : (long)geo_map_need(&pgt->geo, gpa, hpa, size, flags);
+}
+
+long tdp_unmap_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size)
+{
+	int ret = check_in(pgt, gpa, size);
+
+	return ret ? ret : (long)geo_edge_need(&pgt->geo, gpa, size);
+}
+
+long tdp_protect_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size)
+{
+	return tdp_unmap_pages_needed(pgt, gpa, size);
+}
+
+long tdp_split_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
+			    unsigned int target_level)
+{
+	int ret = check_in(pgt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (target_level >= pgt->geo.levels)
+		return -TDP_EINVAL;
+	return (long)geo_split_need(&pgt->geo, gpa, size, target_level);
+}

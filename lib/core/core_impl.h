@@ -1,0 +1,784 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The generic algorithms, written once and compiled once per format variant.
+ *
+ * A format's .c file includes its PTE header and then this file, after
+ * defining FMT_OPS (the name of the dispatch table to emit). The format
+ * header provides, as constants or static inline functions:
+ *
+ *   FMT_PAGE_SHIFT, FMT_BITS       level-0 page shift, index bits per table
+ *   FMT_INVALID                    the value written into an emptied entry
+ *   FMT_FLUSH_ON_INSTALL           invalid -> valid changes need a TLB flush
+ *   pte_valid(pte)                 the hardware would use the entry
+ *   pte_is_table(pte, l)           points to a table (never at level 0)
+ *   pte_table_pa(pte), pte_leaf_pa(pte, l)
+ *   pte_mk_table(pa), pte_mk_leaf(tmpl, pa, l)
+ *   pte_leaf_tmpl(pte)             a leaf's attribute bits (no address, no kind)
+ *   fmt_attr_tmpl(pgt, attr)       the same for a neutral attribute word
+ *   pte_attr(pte, l)               decode a leaf's attributes
+ *   pte_with_prot(pte, attr)       a leaf with its permission/software bits replaced
+ *   pte_same(old, new)             equal apart from bits the hardware updates
+ *   pte_needs_bbm(old, new, l)     replacing old by new needs break-before-make
+ *   fmt_attr_ok, fmt_prot_change_ok
+ *
+ * Everything below is static: each variant gets its own copy with constant
+ * shifts and no indirect calls in the loops. Nothing recurses; subtrees are
+ * walked with explicit stacks bounded by TDP_MAX_LEVELS.
+ */
+#include "core/budget.h"
+#include "core/fmt_ops.h"
+#include "core/mem.h"
+
+#define FMT_ENTRIES ((uint64_t)1 << FMT_BITS)
+#define NO_ADDR     UINT64_MAX
+
+static inline unsigned int lvl_shift(unsigned int l)
+{
+	return FMT_PAGE_SHIFT + l * FMT_BITS;
+}
+
+static inline uint64_t lvl_size(unsigned int l)
+{
+	return (uint64_t)1 << lvl_shift(l);
+}
+
+static inline unsigned int top_level(const struct tdp_pgtable *p)
+{
+	return p->geo.levels - 1;
+}
+
+static inline uint64_t *entry_ptr(const struct tdp_pgtable *p, void *table, uint64_t addr,
+				  unsigned int l)
+{
+	uint64_t idx = addr >> lvl_shift(l);
+
+	/* The root may be wider than a table; addr < 2^ia bounds its index. */
+	if (l != top_level(p))
+		idx &= FMT_ENTRIES - 1;
+	return (uint64_t *)table + idx;
+}
+
+/* ------------------------------------------------------------------ */
+/* Iterator                                                             */
+/* ------------------------------------------------------------------ */
+
+static inline void it_load(struct tdp_iter *it)
+{
+	it->ptep = entry_ptr(it->pgt, it->tables[it->level], it->addr, it->level);
+	it->pte = pte_load(it->ptep);
+}
+
+static inline void it_start(struct tdp_iter *it, const struct tdp_pgtable *p, uint64_t start,
+			    uint64_t end, unsigned int min_level)
+{
+	it->pgt = p;
+	it->addr = start;
+	it->end = end;
+	it->level = top_level(p);
+	it->min_level = min_level;
+	it->tables[it->level] = p->root;
+	it->post = false;
+	it->valid = true;
+	it_load(it);
+}
+
+/*
+ * Advance. With `descend`, the current entry is re-read and entered if it is
+ * a table, so a caller that just installed a table walks into it. When the
+ * iterator leaves a table it revisits the parent entry with it->post set,
+ * which is where emptied tables get freed.
+ */
+static inline void it_next(struct tdp_iter *it, bool descend)
+{
+	const struct tdp_pgtable *p = it->pgt;
+	unsigned int l = it->level;
+	uint64_t next;
+
+	if (!it->post && descend && l > it->min_level) {
+		uint64_t pte = pte_load(it->ptep);
+
+		if (pte_is_table(pte, l)) {
+			it->tables[l - 1] = tdp_pa_to_va(p, pte_table_pa(pte));
+			it->level = l - 1;
+			it_load(it);
+			return;
+		}
+	}
+	it->post = false;
+	next = (it->addr | (lvl_size(l) - 1)) + 1;
+	if (next >= it->end || (l != top_level(p) && (next & (lvl_size(l + 1) - 1)) == 0)) {
+		if (l == top_level(p)) {
+			it->valid = false;
+			return;
+		}
+		it->level = l + 1;
+		it->post = true;
+		it_load(it);
+		return;
+	}
+	it->addr = next;
+	it->ptep++;
+	it->pte = pte_load(it->ptep);
+}
+
+static inline uint64_t it_base(const struct tdp_iter *it)
+{
+	return it->addr & ~(lvl_size(it->level) - 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* Invalidation batching and deferred table freeing                     */
+/* ------------------------------------------------------------------ */
+
+#define GATHER_TABLES 32
+
+struct gather {
+	uint64_t start, end;
+	int level;   /* common level of changed leaves, TDP_LEVEL_ANY, or -2: none yet */
+	bool tables; /* table entries were removed */
+	unsigned int nfree;
+	struct {
+		void *va;
+		unsigned int level; /* level of the entries inside the table */
+	} free[GATHER_TABLES];
+};
+
+static inline void gather_init(struct gather *g)
+{
+	g->start = NO_ADDR;
+	g->end = 0;
+	g->level = -2;
+	g->tables = false;
+	g->nfree = 0;
+}
+
+static inline void gather_range(struct gather *g, uint64_t base, uint64_t size, int level,
+				bool table)
+{
+	if (base < g->start)
+		g->start = base;
+	if (base + size > g->end)
+		g->end = base + size;
+	if (table)
+		level = TDP_LEVEL_ANY;
+	g->level = (g->level == -2 || g->level == level) ? level : TDP_LEVEL_ANY;
+	g->tables |= table;
+}
+
+/* Free an unlinked subtree whose entries sit at `level`; only after its flush. */
+static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int level)
+{
+	void *tbl[TDP_MAX_LEVELS];
+	uint64_t idx[TDP_MAX_LEVELS];
+	unsigned int l = level;
+
+	tbl[l] = table;
+	idx[l] = 0;
+	for (;;) {
+		uint64_t pte;
+
+		if (idx[l] == FMT_ENTRIES) {
+			p->cfg.mm->free(p->cfg.mm_ctx, tbl[l], p->geo.table_size);
+			if (l == level)
+				return;
+			l++;
+			continue;
+		}
+		pte = ((uint64_t *)tbl[l])[idx[l]++];
+		if (l > 0 && pte_valid(pte) && pte_is_table(pte, l)) {
+			l--;
+			tbl[l] = tdp_pa_to_va(p, pte_table_pa(pte));
+			idx[l] = 0;
+		}
+	}
+}
+
+/* Issue the pending invalidation, then free what it made unreachable. */
+static void gather_flush(const struct tdp_pgtable *p, struct gather *g)
+{
+	if (g->start != NO_ADDR)
+		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, g->start, g->end - g->start, g->level,
+					g->tables);
+	for (unsigned int i = 0; i < g->nfree; i++)
+		free_subtree(p, g->free[i].va, g->free[i].level);
+	gather_init(g);
+}
+
+/* Queue an unlinked table (already covered by a gather_range) for freeing. */
+static void gather_free_table(const struct tdp_pgtable *p, struct gather *g, uint64_t pte,
+			      unsigned int l)
+{
+	if (g->nfree == GATHER_TABLES)
+		gather_flush(p, g);
+	g->free[g->nfree].va = tdp_pa_to_va(p, pte_table_pa(pte));
+	g->free[g->nfree].level = l - 1;
+	g->nfree++;
+}
+
+/* Empty the entry at `ptep` (covering [base, base + size(l))) and queue what it held. */
+static void clear_entry(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep,
+			uint64_t old, uint64_t base, unsigned int l)
+{
+	bool table = pte_is_table(old, l);
+
+	pte_store(ptep, FMT_INVALID);
+	gather_range(g, base, lvl_size(l), (int)l, table);
+	if (table)
+		gather_free_table(p, g, old, l);
+}
+
+/* ------------------------------------------------------------------ */
+/* Break-before-make batches                                            */
+/* ------------------------------------------------------------------ */
+
+#define BBM_BATCH 32
+
+/*
+ * Replacements of valid entries by prebuilt values. Those that need
+ * break-before-make are all emptied first, covered by one flush, and only
+ * then written, so a batch costs one invalidation however many it holds.
+ */
+struct bbm_batch {
+	unsigned int n;
+	struct {
+		uint64_t *ptep;
+		uint64_t old, new, base;
+		unsigned int level;
+	} e[BBM_BATCH];
+};
+
+static void bbm_commit(const struct tdp_pgtable *p, struct bbm_batch *b, struct gather *g)
+{
+	bool any = false;
+
+	for (unsigned int i = 0; i < b->n; i++) {
+		if (pte_needs_bbm(b->e[i].old, b->e[i].new, b->e[i].level)) {
+			pte_store(b->e[i].ptep, FMT_INVALID);
+			any = true;
+		}
+		gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
+			     pte_is_table(b->e[i].old, b->e[i].level));
+	}
+	if (any)
+		gather_flush(p, g);
+	for (unsigned int i = 0; i < b->n; i++) {
+		pte_store_release(b->e[i].ptep, b->e[i].new);
+		if (pte_is_table(b->e[i].old, b->e[i].level))
+			gather_free_table(p, g, b->e[i].old, b->e[i].level);
+	}
+	b->n = 0;
+}
+
+static void bbm_add(const struct tdp_pgtable *p, struct bbm_batch *b, struct gather *g,
+		    uint64_t *ptep, uint64_t old, uint64_t new, uint64_t base, unsigned int l)
+{
+	if (b->n == BBM_BATCH)
+		bbm_commit(p, b, g);
+	b->e[b->n].ptep = ptep;
+	b->e[b->n].old = old;
+	b->e[b->n].new = new;
+	b->e[b->n].base = base;
+	b->e[b->n].level = l;
+	b->n++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Off-line block splitting                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Which children of a block being split are split further. Edge mode: those
+ * that contain lo or hi strictly inside (the edges of an operation's range).
+ * Range mode: those above `target` that intersect [lo, hi).
+ */
+struct split_pred {
+	uint64_t lo, hi;
+	unsigned int target;
+	bool edges;
+};
+
+static inline bool split_child(const struct split_pred *pr, uint64_t base, unsigned int l)
+{
+	uint64_t end = base + lvl_size(l);
+
+	if (l == 0)
+		return false;
+	if (pr->edges)
+		return (base < pr->lo && pr->lo < end) || (base < pr->hi && pr->hi < end);
+	return l > pr->target && base < pr->hi && end > pr->lo;
+}
+
+static void fill_leaves(uint64_t *t, uint64_t tmpl, uint64_t pa, unsigned int l)
+{
+	uint64_t sz = lvl_size(l);
+
+	for (uint64_t i = 0; i < FMT_ENTRIES; i++)
+		t[i] = pte_mk_leaf(tmpl, pa + i * sz, l);
+}
+
+/*
+ * Build, from memory-cache pages, the table that replaces the block `blk` at
+ * level l (covering from `base`), with every child the predicate selects
+ * split in turn. Nothing is visible to the hardware until the caller links
+ * the returned table.
+ */
+static uint64_t build_split(const struct tdp_pgtable *p, uint64_t blk, unsigned int l,
+			    uint64_t base, const struct split_pred *pr, struct tdp_memcache *mc)
+{
+	uint64_t *tbl[TDP_MAX_LEVELS];
+	uint64_t idx[TDP_MAX_LEVELS], tbase[TDP_MAX_LEVELS];
+	uint64_t tmpl = pte_leaf_tmpl(blk);
+	unsigned int top = l - 1, m = top;
+
+	tbl[m] = mc_pop(mc);
+	tbase[m] = base;
+	idx[m] = 0;
+	fill_leaves(tbl[m], tmpl, pte_leaf_pa(blk, l), m);
+	for (;;) {
+		uint64_t i, cb, child;
+
+		if (idx[m] == FMT_ENTRIES) {
+			if (m == top)
+				break;
+			m++;
+			continue;
+		}
+		i = idx[m]++;
+		cb = tbase[m] + i * lvl_size(m);
+		if (!split_child(pr, cb, m))
+			continue;
+		child = tbl[m][i];
+		tbl[m - 1] = mc_pop(mc);
+		fill_leaves(tbl[m - 1], tmpl, pte_leaf_pa(child, m), m - 1);
+		tbl[m][i] = pte_mk_table(tdp_va_to_pa(p, tbl[m - 1]));
+		m--;
+		tbase[m] = cb;
+		idx[m] = 0;
+	}
+	return pte_mk_table(tdp_va_to_pa(p, tbl[top]));
+}
+
+/* Find the leaf holding `addr`; NULL if none. */
+static uint64_t *find_leaf(const struct tdp_pgtable *p, uint64_t addr, unsigned int *level,
+			   uint64_t *pte_out)
+{
+	void *t = p->root;
+
+	for (unsigned int l = top_level(p);; l--) {
+		uint64_t *ptep = entry_ptr(p, t, addr, l);
+		uint64_t pte = pte_load(ptep);
+
+		if (!pte_valid(pte))
+			return NULL;
+		if (!pte_is_table(pte, l)) {
+			*level = l;
+			*pte_out = pte;
+			return ptep;
+		}
+		t = tdp_pa_to_va(p, pte_table_pa(pte));
+	}
+}
+
+/*
+ * Make sure no block straddles s or e: split such blocks (at most two) into
+ * tables whose entries do not cross the edges. With `prot`, a block whose
+ * permissions the protect would leave unchanged is kept whole.
+ */
+struct prot_change {
+	tdp_attr_t clear, set;
+};
+
+static inline uint64_t prot_apply(uint64_t pte, unsigned int l, const struct prot_change *pc)
+{
+	return pte_with_prot(pte, (pte_attr(pte, l) & ~pc->clear) | pc->set);
+}
+
+static void split_edges(const struct tdp_pgtable *p, uint64_t s, uint64_t e,
+			const struct prot_change *pc, struct tdp_memcache *mc, struct gather *g)
+{
+	const struct split_pred pr = { .lo = s, .hi = e, .edges = true };
+	struct bbm_batch b = { .n = 0 };
+	uint64_t edge[2] = { s, e };
+
+	for (unsigned int i = 0; i < 2; i++) {
+		unsigned int l;
+		uint64_t pte, base, *ptep;
+
+		if (edge[i] >> lvl_shift(top_level(p)) >> p->geo.root_bits)
+			continue; /* e at the very end of the input range */
+		ptep = find_leaf(p, edge[i], &l, &pte);
+		if (!ptep || l == 0 || (edge[i] & (lvl_size(l) - 1)) == 0)
+			continue;
+		if (i == 1 && b.n && b.e[0].ptep == ptep)
+			continue; /* both edges in one block: already split for both */
+		if (pc && prot_apply(pte, l, pc) == pte)
+			continue;
+		base = edge[i] & ~(lvl_size(l) - 1);
+		bbm_add(p, &b, g, ptep, pte, build_split(p, pte, l, base, &pr, mc), base, l);
+	}
+	if (b.n)
+		bbm_commit(p, &b, g);
+}
+
+/* ------------------------------------------------------------------ */
+/* map                                                                  */
+/* ------------------------------------------------------------------ */
+
+static bool range_has_leaf(const struct tdp_pgtable *p, uint64_t s, uint64_t e)
+{
+	struct tdp_iter it;
+
+	for (it_start(&it, p, s, e, 0); it.valid; it_next(&it, true))
+		if (!it.post && pte_valid(it.pte) && !pte_is_table(it.pte, it.level))
+			return true;
+	return false;
+}
+
+/*
+ * One pass of the leaf plan over [s, e). Entries that need break-before-make
+ * (a changed output address or memory type, a block that must become a table
+ * or a table that must become a block) are emptied and left for a second
+ * pass after the flush; the return value is where that pass starts.
+ */
+static uint64_t map_pass(const struct tdp_pgtable *p, uint64_t s, uint64_t e, uint64_t hpa,
+			 uint64_t tmpl, uint32_t mask, struct tdp_memcache *mc, struct gather *g)
+{
+	uint64_t restart = NO_ADDR;
+	struct tdp_iter it;
+	bool descend = true;
+
+	for (it_start(&it, p, s, e, 0); it.valid; it_next(&it, descend)) {
+		unsigned int l = it.level;
+		uint64_t sz = lvl_size(l), base = it_base(&it), old = it.pte;
+
+		descend = true;
+		if (it.post)
+			continue;
+		if (base >= s && e - base >= sz && ((mask >> l) & 1) &&
+		    ((hpa + (base - s)) & (sz - 1)) == 0) {
+			uint64_t new = pte_mk_leaf(tmpl, hpa + (base - s), l);
+
+			descend = false;
+			if (!pte_valid(old)) {
+				pte_store(it.ptep, new);
+				if (FMT_FLUSH_ON_INSTALL)
+					gather_range(g, base, sz, (int)l, false);
+			} else if (pte_is_table(old, l) || pte_needs_bbm(old, new, l)) {
+				clear_entry(p, g, it.ptep, old, base, l);
+				if (restart == NO_ADDR)
+					restart = base;
+			} else if (!pte_same(old, new)) {
+				pte_store(it.ptep, new);
+				gather_range(g, base, sz, (int)l, false);
+			}
+			continue;
+		}
+		if (!pte_valid(old)) {
+			void *t = mc_pop(mc);
+
+			pte_store_release(it.ptep, pte_mk_table(tdp_va_to_pa(p, t)));
+			if (FMT_FLUSH_ON_INSTALL)
+				gather_range(g, base, sz, (int)l, false);
+		} else if (!pte_is_table(old, l)) {
+			/* A covered block that the plan maps with smaller leaves. */
+			descend = false;
+			clear_entry(p, g, it.ptep, old, base, l);
+			if (restart == NO_ADDR)
+				restart = base;
+		}
+	}
+	return restart;
+}
+
+static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t size,
+		   tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc_in)
+{
+	struct tdp_memcache local, *mc;
+	uint64_t e = gpa + size, tmpl = fmt_attr_tmpl(p, attr), restart;
+	uint32_t mask = geo_map_leaf_mask(&p->geo, flags);
+	struct gather g;
+	int ret;
+
+	if ((flags & TDP_MAP_NOREPLACE) && range_has_leaf(p, gpa, e))
+		return -TDP_EEXIST;
+	ret = tdp__mc_prepare(p, mc_in, geo_map_need(&p->geo, gpa, hpa, size, flags), &local, &mc);
+	if (ret)
+		return ret;
+	gather_init(&g);
+	split_edges(p, gpa, e, NULL, mc, &g);
+	restart = map_pass(p, gpa, e, hpa, tmpl, mask, mc, &g);
+	gather_flush(p, &g);
+	if (restart != NO_ADDR) {
+		map_pass(p, restart, e, hpa + (restart - gpa), tmpl, mask, mc, &g);
+		gather_flush(p, &g);
+	}
+	tdp__mc_finish(p, mc_in, &local);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* unmap and zap                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Scan from the entry last touched: neighbours of a live entry are likely live. */
+static bool table_empty(const uint64_t *t, uint64_t hint)
+{
+	for (uint64_t i = 0; i < FMT_ENTRIES; i++)
+		if (pte_valid(t[(hint + i) & (FMT_ENTRIES - 1)]))
+			return false;
+	return true;
+}
+
+/*
+ * Remove everything in [s, e) at the coarsest level: an entry the range
+ * covers (or any leaf it touches) is emptied whole, tables it only touches
+ * are entered and freed once empty. Returns 1 if `budget` entries were
+ * removed before the end (resume at *resume), else 0.
+ */
+static int clear_range(const struct tdp_pgtable *p, uint64_t s, uint64_t e, uint64_t budget,
+		       struct gather *g, struct tdp_zap_result *res)
+{
+	struct tdp_iter it;
+	uint64_t done = 0;
+	bool descend = true;
+
+	res->removed_start = res->removed_end = 0;
+	res->resume = e;
+	for (it_start(&it, p, s, e, 0); it.valid; it_next(&it, descend)) {
+		unsigned int l = it.level;
+		uint64_t sz = lvl_size(l), base = it_base(&it), old = it.pte;
+
+		descend = true;
+		if (!pte_valid(old))
+			continue;
+		if (it.post) {
+			void *t = tdp_pa_to_va(p, pte_table_pa(old));
+
+			if (table_empty(t, (it.addr >> lvl_shift(l - 1)) & (FMT_ENTRIES - 1)))
+				clear_entry(p, g, it.ptep, old, base, l);
+			continue;
+		}
+		if (pte_is_table(old, l) && !(base >= s && e - base >= sz))
+			continue;
+		if (budget && done == budget) {
+			res->resume = it.addr;
+			return 1;
+		}
+		clear_entry(p, g, it.ptep, old, base, l);
+		if (res->removed_start == res->removed_end || base < res->removed_start)
+			res->removed_start = base;
+		if (base + sz > res->removed_end)
+			res->removed_end = base + sz;
+		done++;
+		descend = false;
+	}
+	return 0;
+}
+
+static int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
+		     struct tdp_memcache *mc_in)
+{
+	struct tdp_memcache local, *mc;
+	struct tdp_zap_result res;
+	struct gather g;
+	int ret;
+
+	ret = tdp__mc_prepare(p, mc_in, geo_edge_need(&p->geo, gpa, size), &local, &mc);
+	if (ret)
+		return ret;
+	gather_init(&g);
+	split_edges(p, gpa, gpa + size, NULL, mc, &g);
+	clear_range(p, gpa, gpa + size, 0, &g, &res);
+	gather_flush(p, &g);
+	tdp__mc_finish(p, mc_in, &local);
+	return 0;
+}
+
+static int fmt_zap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t budget,
+		   struct tdp_zap_result *res)
+{
+	struct gather g;
+	int ret;
+
+	gather_init(&g);
+	ret = clear_range(p, gpa, gpa + size, budget, &g, res);
+	gather_flush(p, &g);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* split and protect                                                    */
+/* ------------------------------------------------------------------ */
+
+static int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigned int target,
+		     struct tdp_memcache *mc_in)
+{
+	const struct split_pred pr = { .lo = gpa, .hi = gpa + size, .target = target };
+	struct tdp_memcache local, *mc;
+	struct bbm_batch b = { .n = 0 };
+	struct tdp_iter it;
+	struct gather g;
+	bool descend = true;
+	int ret;
+
+	ret = tdp__mc_prepare(p, mc_in, geo_split_need(&p->geo, gpa, size, target), &local, &mc);
+	if (ret)
+		return ret;
+	gather_init(&g);
+	for (it_start(&it, p, gpa, gpa + size, target + 1); it.valid; it_next(&it, descend)) {
+		unsigned int l = it.level;
+		uint64_t base = it_base(&it);
+
+		descend = true;
+		if (it.post || l <= target || !pte_valid(it.pte) || pte_is_table(it.pte, l))
+			continue;
+		descend = false;
+		bbm_add(p, &b, &g, it.ptep, it.pte, build_split(p, it.pte, l, base, &pr, mc), base,
+			l);
+	}
+	if (b.n)
+		bbm_commit(p, &b, &g);
+	gather_flush(p, &g);
+	tdp__mc_finish(p, mc_in, &local);
+	return 0;
+}
+
+static int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_attr_t clear,
+		       tdp_attr_t set, struct tdp_memcache *mc_in)
+{
+	const struct prot_change pc = { .clear = clear, .set = set };
+	struct tdp_memcache local, *mc;
+	struct tdp_iter it;
+	struct gather g;
+	bool descend = true;
+	int ret;
+
+	ret = tdp__mc_prepare(p, mc_in, geo_edge_need(&p->geo, gpa, size), &local, &mc);
+	if (ret)
+		return ret;
+	gather_init(&g);
+	split_edges(p, gpa, gpa + size, &pc, mc, &g);
+	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, descend)) {
+		unsigned int l = it.level;
+		uint64_t new;
+
+		descend = true;
+		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, l))
+			continue;
+		descend = false;
+		new = prot_apply(it.pte, l, &pc);
+		if (new != it.pte) {
+			pte_store(it.ptep, new);
+			gather_range(&g, it_base(&it), lvl_size(l), (int)l, false);
+		}
+	}
+	gather_flush(p, &g);
+	tdp__mc_finish(p, mc_in, &local);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* lookup, walk, iterator entry points, destroy                         */
+/* ------------------------------------------------------------------ */
+
+static int fmt_lookup(const struct tdp_pgtable *p, uint64_t gpa, struct tdp_lookup_result *res)
+{
+	unsigned int l;
+	uint64_t pte;
+
+	if (!find_leaf(p, gpa, &l, &pte))
+		return -TDP_ENOENT;
+	res->level = l;
+	res->size = lvl_size(l);
+	res->hpa = pte_leaf_pa(pte, l) + (gpa & (lvl_size(l) - 1));
+	res->attr = pte_attr(pte, l);
+	res->pte = pte;
+	return 0;
+}
+
+static void decode_entry(const struct tdp_pgtable *p, uint64_t addr, uint64_t pte,
+			 unsigned int l, struct tdp_entry *e)
+{
+	(void)p;
+	e->addr = addr & ~(lvl_size(l) - 1);
+	e->size = lvl_size(l);
+	e->level = l;
+	e->pte = pte;
+	e->valid = pte_valid(pte);
+	e->table = e->valid && pte_is_table(pte, l);
+	e->pa = !e->valid ? 0 : e->table ? pte_table_pa(pte) : pte_leaf_pa(pte, l);
+	e->attr = e->valid && !e->table ? pte_attr(pte, l) : 0;
+}
+
+static int fmt_walk(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigned int visits,
+		    tdp_walk_fn fn, void *arg)
+{
+	struct tdp_iter it;
+
+	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, true)) {
+		unsigned int visit;
+		struct tdp_entry e;
+		int ret;
+
+		if (!pte_valid(it.pte))
+			visit = it.post ? 0 : TDP_WALK_INVALID;
+		else if (pte_is_table(it.pte, it.level))
+			visit = it.post ? TDP_WALK_TABLE_POST : TDP_WALK_TABLE_PRE;
+		else
+			visit = it.post ? 0 : TDP_WALK_LEAF;
+		if (!(visit & visits))
+			continue;
+		decode_entry(p, it.addr, it.pte, it.level, &e);
+		ret = fn(&e, visit, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void fmt_iter_start(struct tdp_iter *it, const struct tdp_pgtable *p, uint64_t start,
+			   uint64_t end, unsigned int min_level)
+{
+	it_start(it, p, start, end, min_level);
+}
+
+static void fmt_iter_next(struct tdp_iter *it)
+{
+	do
+		it_next(it, true);
+	while (it->valid && it->post);
+}
+
+static void fmt_iter_entry(const struct tdp_iter *it, struct tdp_entry *e)
+{
+	decode_entry(it->pgt, it->addr, it->pte, it->level, e);
+}
+
+static void fmt_destroy(struct tdp_pgtable *p)
+{
+	uint64_t n = (uint64_t)1 << p->geo.root_bits;
+	uint64_t *root = p->root;
+	unsigned int top = top_level(p);
+
+	p->cfg.tlb->flush_all(p->cfg.tlb_ctx);
+	for (uint64_t i = 0; i < n; i++)
+		if (pte_valid(root[i]) && pte_is_table(root[i], top))
+			free_subtree(p, tdp_pa_to_va(p, pte_table_pa(root[i])), top - 1);
+	p->cfg.mm->free(p->cfg.mm_ctx, p->root, p->geo.root_size);
+}
+
+const struct tdp_fmt_ops FMT_OPS = {
+	.map = fmt_map,
+	.unmap = fmt_unmap,
+	.zap = fmt_zap,
+	.split = fmt_split,
+	.protect = fmt_protect,
+	.lookup = fmt_lookup,
+	.walk = fmt_walk,
+	.destroy = fmt_destroy,
+	.iter_start = fmt_iter_start,
+	.iter_next = fmt_iter_next,
+	.iter_entry = fmt_iter_entry,
+	.attr_ok = fmt_attr_ok,
+	.prot_change_ok = fmt_prot_change_ok,
+};

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The per-format dispatch table. core_impl.h fills one for every compiled
+ * format variant; api.c makes the one indirect call per public call through
+ * it after validating the arguments.
+ */
+#ifndef TDP_CORE_FMT_OPS_H
+#define TDP_CORE_FMT_OPS_H
+
+#include <tdp/tdp.h>
+
+struct tdp_fmt_ops {
+	int (*map)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
+		   tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc);
+	int (*unmap)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_memcache *mc);
+	int (*zap)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
+		   struct tdp_zap_result *res);
+	int (*split)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int target,
+		     struct tdp_memcache *mc);
+	int (*protect)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
+		       tdp_attr_t set, struct tdp_memcache *mc);
+	int (*lookup)(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res);
+	int (*walk)(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
+		    tdp_walk_fn fn, void *arg);
+	void (*destroy)(struct tdp_pgtable *pgt);
+	void (*iter_start)(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
+			   uint64_t end, unsigned int min_level);
+	void (*iter_next)(struct tdp_iter *it);
+	void (*iter_entry)(const struct tdp_iter *it, struct tdp_entry *e);
+	/* Can the format express this attribute word on this table? */
+	bool (*attr_ok)(const struct tdp_pgtable *pgt, tdp_attr_t attr);
+	/* Is (old & ~clear) | set expressible for every attribute old it may meet? */
+	bool (*prot_change_ok)(const struct tdp_pgtable *pgt, tdp_attr_t clear, tdp_attr_t set);
+};
+
+#endif

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-format init entry points and dispatch tables, as built (TDP_HAVE_*). */
+#ifndef TDP_CORE_FORMATS_H
+#define TDP_CORE_FORMATS_H
+
+#include "core/fmt_ops.h"
+
+#if TDP_HAVE_ARM64
+extern const struct tdp_fmt_ops tdp__arm64_4k_fops;
+extern const struct tdp_fmt_ops tdp__arm64_16k_fops;
+extern const struct tdp_fmt_ops tdp__arm64_64k_fops;
+/*
+ * Validate an arm64 configuration and derive its geometry and variant.
+ * Returns 0 or -TDP_EINVAL.
+ */
+int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
+		    const struct tdp_fmt_ops **fops);
+#endif
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/* The memory cache: a stack of zeroed table pages linked through their first word. */
+#include "core/mem.h"
+
+void tdp_memcache_init(struct tdp_memcache *mc)
+{
+	if (!mc)
+		return;
+	mc->head = NULL;
+	mc->nr = 0;
+	mc->page_size = 0;
+}
+
+/* Tables must sit where the hardware can address them. */
+static bool table_pa_ok(const struct tdp_pgtable *pgt, uint64_t pa, size_t size)
+{
+	return (pa & (size - 1)) == 0 && pa + size <= (1ull << pgt->cfg.oa_bits);
+}
+
+int tdp_memcache_topup(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t min)
+{
+	size_t sz;
+
+	if (!pgt || !pgt->fops || !mc)
+		return -TDP_EINVAL;
+	sz = pgt->geo.table_size;
+	if (mc->page_size && mc->page_size != sz)
+		return -TDP_EINVAL;
+	mc->page_size = sz;
+	while (mc->nr < min) {
+		void **page = pgt->cfg.mm->zalloc(pgt->cfg.mm_ctx, sz);
+
+		if (!page)
+			return -TDP_ENOMEM;
+		if (!table_pa_ok(pgt, tdp_va_to_pa(pgt, page), sz)) {
+			pgt->cfg.mm->free(pgt->cfg.mm_ctx, page, sz);
+			return -TDP_ERANGE;
+		}
+		*page = mc->head;
+		mc->head = page;
+		mc->nr++;
+	}
+	return 0;
+}
+
+void tdp_memcache_drain(const struct tdp_pgtable *pgt, struct tdp_memcache *mc)
+{
+	if (!pgt || !pgt->fops || !mc)
+		return;
+	while (mc->nr)
+		pgt->cfg.mm->free(pgt->cfg.mm_ctx, mc_pop(mc), mc->page_size);
+}
+
+int tdp__mc_prepare(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t need,
+		    struct tdp_memcache *local, struct tdp_memcache **use)
+{
+	int ret;
+
+	if (mc) {
+		if (need && mc->page_size != pgt->geo.table_size)
+			return mc->page_size ? -TDP_EINVAL : -TDP_ENOMEM;
+		if (mc->nr < need)
+			return -TDP_ENOMEM;
+		*use = mc;
+		return 0;
+	}
+	tdp_memcache_init(local);
+	ret = tdp_memcache_topup(pgt, local, need);
+	if (ret) {
+		tdp_memcache_drain(pgt, local);
+		return ret;
+	}
+	*use = local;
+	return 0;
+}
+
+void tdp__mc_finish(const struct tdp_pgtable *pgt, struct tdp_memcache *mc,
+		    struct tdp_memcache *local)
+{
+	if (!mc)
+		tdp_memcache_drain(pgt, local);
+}
