@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libtdp test kit: a host page pool (struct tdp_mm_ops), a recording TLB
+ * (struct tdp_tlb_ops) sharing one ordered event log with the pool, an
+ * independent arm64 stage-2 reference walker over the raw table memory, a
+ * page-granular model of the expected translations, and check helpers.
+ *
+ * The reference walker is written from arch-facts.md section 2 and shares no
+ * code with lib/: it decodes the descriptors the way the hardware would and
+ * reports anything the hardware would not accept as an "anomaly".
+ */
+#ifndef TDP_TESTKIT_H
+#define TDP_TESTKIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <tdp/tdp.h>
+
+/* ------------------------------------------------------------------ */
+/* Event log                                                           */
+
+enum tk_ev_kind {
+	TK_EV_ALLOC = 1,
+	TK_EV_FREE,
+	TK_EV_FLUSH_RANGE,
+	TK_EV_FLUSH_ALL,
+};
+
+struct tk_event {
+	uint64_t seq;
+	enum tk_ev_kind kind;
+	uint64_t a;  /* ALLOC/FREE: pa; FLUSH_RANGE: gpa */
+	uint64_t b;  /* ALLOC/FREE: size; FLUSH_RANGE: size */
+	int level;   /* FLUSH_RANGE: level hint */
+	bool tables; /* FLUSH_RANGE: tables flag */
+};
+
+/* A probe records, at every flush that covers it, whether it was mapped. */
+struct tk_probe_hit {
+	size_t event; /* index of the flush event in the log */
+	size_t probe; /* index into env->probes */
+	bool mapped;  /* reference translation existed at the time of the flush */
+};
+
+/* ------------------------------------------------------------------ */
+/* Pool + TLB environment                                              */
+
+#define TK_NR_ORDERS 9 /* block sizes 4 KiB << 0 .. 4 KiB << 8 (1 MiB) */
+
+struct tk_env {
+	/* pool */
+	uint8_t *base;
+	size_t arena_size;
+	uint64_t pa_base;
+	size_t bump;                      /* bytes of the arena handed out so far */
+	void *freelists;                  /* per-order lists of free block offsets */
+	void *map_raw;                    /* the mapping as returned by mmap */
+	uint8_t *meta;                    /* per 4 KiB of arena: 0 none, 1+order: block head */
+	/* counters */
+	size_t out_blocks, out_bytes;
+	size_t allocs, frees, failed_allocs;
+	size_t errors; /* bad frees: unknown block, wrong size, double free */
+	char first_error[160];
+	/* fault injection */
+	long fail_countdown;  /* < 0: off; 0: the next allocation fails */
+	bool fail_sticky;     /* keep failing after the countdown fired */
+	bool fail_all;
+	bool fail_fired;
+	/* log */
+	struct tk_event *ev;
+	size_t nr_ev, cap_ev;
+	uint64_t seq;
+	bool log_allocs; /* record ALLOC events too */
+	/* BBM probes */
+	const struct tdp_pgtable *watch;
+	uint64_t *probes;
+	size_t nr_probes;
+	struct tk_probe_hit *hits;
+	size_t nr_hits, cap_hits;
+	/* tlb callback counters */
+	size_t flush_ranges, flush_alls;
+};
+
+extern const struct tdp_mm_ops tk_mm_linear; /* zalloc/free only: cfg.linear_offset */
+extern const struct tdp_mm_ops tk_mm_xlate;  /* with virt_to_phys/phys_to_virt */
+extern const struct tdp_tlb_ops tk_tlb;
+
+#define TK_PA_BASE_DEFAULT 0x40000000ull
+#define TK_ARENA_DEFAULT   (512ull << 20)
+
+/* Create an environment (arena reserved with MAP_NORESERVE). NULL on failure. */
+struct tk_env *tk_env_new(uint64_t pa_base, size_t arena_size);
+void tk_env_free(struct tk_env *env);
+
+uintptr_t tk_linear_offset(const struct tk_env *env);
+void *tk_pa_to_va(const struct tk_env *env, uint64_t pa);
+uint64_t tk_va_to_pa(const struct tk_env *env, const void *va);
+/* true if [pa, pa + size) is exactly one live block of the pool */
+bool tk_pool_live(const struct tk_env *env, uint64_t pa, size_t size);
+
+/* Fault injection. */
+void tk_fail_nth(struct tk_env *env, long n);  /* only the n-th allocation from now (0 = next) */
+void tk_fail_from(struct tk_env *env, long n); /* the n-th and every later one */
+void tk_fail_all(struct tk_env *env, bool on);
+void tk_fail_off(struct tk_env *env);
+
+/* Event log. */
+size_t tk_log_mark(const struct tk_env *env);
+size_t tk_log_count(const struct tk_env *env, size_t mark, enum tk_ev_kind kind);
+void tk_log_clear(struct tk_env *env);
+void tk_log_dump(const struct tk_env *env, size_t mark);
+
+/* Probes: watch `pgt`, record at each flush whether each probe was mapped. */
+void tk_probes_set(struct tk_env *env, const struct tdp_pgtable *pgt, const uint64_t *gpas,
+		   size_t n);
+void tk_probes_clear(struct tk_env *env);
+
+/* Fill cfg for arm64 stage-2 with the pool in linear-offset mode. */
+void tk_config(struct tk_env *env, struct tdp_config *cfg, unsigned int granule_shift,
+	       unsigned int ia_bits, unsigned int oa_bits);
+/* Same with virt_to_phys/phys_to_virt (linear_offset poisoned). */
+void tk_config_xlate(struct tk_env *env, struct tdp_config *cfg, unsigned int granule_shift,
+		     unsigned int ia_bits, unsigned int oa_bits);
+
+/* ------------------------------------------------------------------ */
+/* Configurations with hand-computed geometry (arch-facts §2.1, §2.7)  */
+
+struct tk_cfgdesc {
+	const char *name;
+	unsigned int gshift, ia, oa;
+	unsigned int levels;      /* neutral levels */
+	unsigned int root_tables; /* concatenated at the start level */
+	unsigned int root_bits;
+	size_t root_size;
+	uint32_t leaf_mask;       /* neutral levels that may hold a leaf */
+	unsigned int sl0;         /* VTCR_EL2.SL0 */
+	unsigned int ps;          /* VTCR_EL2.PS */
+};
+
+extern const struct tk_cfgdesc tk_cfgs_all[];  /* every config with known geometry */
+extern const size_t tk_nr_cfgs_all;
+extern const struct tk_cfgdesc *const tk_cfgs_ops[]; /* the configs the operation tests run */
+extern const size_t tk_nr_cfgs_ops;
+
+/* Independent geometry: 0, or -1 when the kit thinks the config is invalid. */
+struct tk_geo {
+	unsigned int levels, page_shift, bits, root_bits, root_tables;
+	size_t table_size, root_size;
+	uint32_t leaf_mask;
+};
+int tk_arm64_geo(unsigned int gshift, unsigned int ia, unsigned int oa, struct tk_geo *g);
+uint64_t tk_level_size(const struct tk_geo *g, unsigned int level);
+
+/* ------------------------------------------------------------------ */
+/* Reference walker and snapshots                                      */
+
+struct tk_leaf {
+	uint64_t gpa, size, pa;
+	unsigned int level;
+	uint64_t pte;
+	tdp_attr_t attr;
+};
+
+struct tk_table {
+	uint64_t pa;   /* table page (or root) */
+	uint64_t gpa;  /* first gpa covered */
+	uint64_t size; /* bytes covered */
+	unsigned int level;
+};
+
+struct tk_snap {
+	struct tk_leaf *leaves;
+	size_t nr, cap;
+	struct tk_table *tables; /* non-root tables reachable */
+	size_t nr_tables, cap_tables;
+	size_t empty_tables;
+	size_t anomalies;
+	char first_anomaly[200];
+};
+
+/* Walk the whole table from its root: every leaf, every table, anomalies. */
+void tk_snap_take(const struct tk_env *env, const struct tdp_pgtable *pgt, struct tk_snap *s);
+void tk_snap_free(struct tk_snap *s);
+/* Leaves and table pointers identical (raw pte, level, gpa). */
+bool tk_snap_same(const struct tk_snap *a, const struct tk_snap *b);
+/* Reference translation of one address: 0 or -TDP_ENOENT; anomalies -> -TDP_EINVAL */
+int tk_ref_translate(const struct tk_env *env, const struct tdp_pgtable *pgt, uint64_t gpa,
+		     struct tk_leaf *leaf);
+/* Decode a leaf descriptor's attributes the way the hardware reads them. */
+tdp_attr_t tk_arm64_decode_attr(uint64_t pte, bool xnx);
+
+/* Lookup-based snapshot: results of tdp_lookup for a list of addresses. */
+struct tk_lsnap {
+	size_t n;
+	int *rc;
+	struct tdp_lookup_result *res;
+};
+void tk_lsnap_take(const struct tdp_pgtable *pgt, const uint64_t *gpas, size_t n, struct tk_lsnap *s);
+bool tk_lsnap_same(const struct tk_lsnap *a, const struct tk_lsnap *b);
+void tk_lsnap_free(struct tk_lsnap *s);
+/* Addresses: every `step` bytes of [start, end), plus end - 1. Caller frees. */
+uint64_t *tk_addr_range(uint64_t start, uint64_t end, uint64_t step, size_t *n);
+
+/* ------------------------------------------------------------------ */
+/* Model of expected translations                                      */
+
+struct tk_ext {
+	uint64_t gpa, size, hpa;
+	tdp_attr_t attr;
+};
+
+struct tk_model {
+	struct tk_ext *v;
+	size_t n, cap;
+};
+
+void tk_model_init(struct tk_model *m);
+void tk_model_free(struct tk_model *m);
+void tk_model_map(struct tk_model *m, uint64_t gpa, uint64_t hpa, uint64_t size, tdp_attr_t attr);
+void tk_model_unmap(struct tk_model *m, uint64_t gpa, uint64_t size);
+void tk_model_protect(struct tk_model *m, uint64_t gpa, uint64_t size, tdp_attr_t clear,
+		      tdp_attr_t set);
+/* Normalised extents of a snapshot (merged where contiguous and equal). */
+void tk_model_from_snap(struct tk_model *m, const struct tk_snap *s);
+bool tk_model_equal(const struct tk_model *a, const struct tk_model *b, char *why, size_t whylen);
+/* Is any page of [gpa, gpa + size) mapped in the model? */
+bool tk_model_any(const struct tk_model *m, uint64_t gpa, uint64_t size);
+
+/* ------------------------------------------------------------------ */
+/* Checks (cmocka assertions inside)                                   */
+
+/*
+ * Structural invariants: no anomaly, no empty non-root table, every table
+ * is a live pool block of the right size, the pool holds exactly root +
+ * tables + `extra_blocks` (e.g. memory-cache pages), no pool error,
+ * geometry of pgt equals the kit's, tdp_lookup agrees with the reference
+ * walker on every leaf (sampled) and on the holes between them.
+ */
+void tk_check_table(struct tk_env *env, const struct tdp_pgtable *pgt, size_t extra_blocks);
+/* The table translates exactly as the model says (and tk_check_table). */
+void tk_check_model(struct tk_env *env, const struct tdp_pgtable *pgt, const struct tk_model *m,
+		    size_t extra_blocks);
+/*
+ * Leaves inside [gpa, gpa + size) are exactly the largest-leaf
+ * decomposition for hpa with the level cap `max_level` (-1: none), each
+ * with `attr`.
+ */
+void tk_check_layout(const struct tk_env *env, const struct tdp_pgtable *pgt, uint64_t gpa,
+		     uint64_t hpa, uint64_t size, tdp_attr_t attr, int max_level);
+/* Largest-leaf decomposition: fills levels[] (up to max), returns count. */
+size_t tk_expect_leaves(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
+			int max_level, struct tk_leaf *out, size_t max);
+
+/*
+ * TLB checks for the operation logged since `mark`, given reference
+ * snapshots before and after it:
+ * - every changed translation (removed, other output, other memory type,
+ *   fewer permissions) is covered by the union of flush ranges;
+ * - every leaf replaced without a translation change (split, merge) is
+ *   intersected by some flush;
+ * - every table page of `before` freed in the operation was freed after a
+ *   flush with tables = true (or flush_all);
+ * - a level hint other than TDP_LEVEL_ANY (with tables = false) matches
+ *   every changed leaf the flush covers;
+ * - with probes set: every probe whose valid leaf was replaced by another
+ *   valid leaf with a different output address or level was seen unmapped
+ *   by some flush (break-before-make).
+ */
+void tk_check_flushes(const struct tk_env *env, const struct tk_snap *before,
+		      const struct tk_snap *after, size_t mark);
+
+/* destroy: returns 0, one flush_all before every free, pool empty, no error. */
+void tk_destroy_check(struct tk_env *env, struct tdp_pgtable *pgt);
+
+/* Pool has nothing outstanding and no error. */
+void tk_check_pool_clean(const struct tk_env *env);
+
+/* ------------------------------------------------------------------ */
+/* Fixture: one table on one configuration, with a model and checked   */
+/* operations                                                          */
+
+struct tk_fx {
+	const struct tk_cfgdesc *cd;
+	struct tk_env *env;
+	struct tdp_pgtable pgt;
+	struct tk_model m;
+	struct tk_geo g;
+	uint64_t P;       /* page size */
+	unsigned int top; /* highest leaf level */
+	uint64_t big;     /* its size */
+	uint64_t blk;     /* size of level 1 (the first block size) */
+	uint64_t base;    /* gpa aligned to 2 * big with room for 4 * big after it */
+	uint64_t hbase;   /* hpa aligned to big, != base, with room for 4 * big */
+	bool checks;      /* run the full checks after every fx operation (default) */
+};
+
+/* Initialise env + table for cd (cfg flags `flags`); asserts success. */
+void tk_fx_init(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags);
+/* Destroy with checks and free everything. */
+void tk_fx_fini(struct tk_fx *fx);
+
+/*
+ * Checked operations: snapshot before, call, then on success update the
+ * model and check model, structure and flushes; on failure check that
+ * nothing changed (leaves, tables, pool, memory cache). Return the rc.
+ */
+int tk_fx_map(struct tk_fx *fx, uint64_t gpa, uint64_t hpa, uint64_t size, tdp_attr_t attr,
+	      uint32_t flags, struct tdp_memcache *mc);
+int tk_fx_unmap(struct tk_fx *fx, uint64_t gpa, uint64_t size, struct tdp_memcache *mc);
+int tk_fx_protect(struct tk_fx *fx, uint64_t gpa, uint64_t size, tdp_attr_t clear, tdp_attr_t set,
+		  struct tdp_memcache *mc);
+int tk_fx_split(struct tk_fx *fx, uint64_t gpa, uint64_t size, unsigned int target,
+		struct tdp_memcache *mc);
+int tk_fx_zap(struct tk_fx *fx, uint64_t gpa, uint64_t size, uint64_t budget,
+	      struct tdp_zap_result *res);
+
+#endif
