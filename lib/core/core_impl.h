@@ -435,6 +435,33 @@ static bool range_has_leaf(const struct tdp_pgtable *p, uint64_t s, uint64_t e)
 }
 
 /*
+ * Write the leaf for `pa` into the iterator's (empty) entry and the leaves
+ * that follow it while they are empty, in the same table and inside
+ * [.., e). Leaves on one level share the plan's alignment test, so the run
+ * needs no re-planning; the iterator is left on the last entry written.
+ * Returns the number of entries written.
+ */
+static inline uint64_t map_run(struct tdp_iter *it, uint64_t tmpl, uint64_t pa, uint64_t e)
+{
+	unsigned int l = it->level;
+	uint64_t sz = lvl_size(l), base = it->addr & ~(sz - 1);
+	uint64_t entries = l == top_level(it->pgt) ? (uint64_t)1 << it->pgt->geo.root_bits
+						   : FMT_ENTRIES;
+	uint64_t idx = (uint64_t)(it->ptep - (uint64_t *)it->tables[l]);
+	uint64_t n = (e - base) / sz, *ptep = it->ptep, i;
+
+	if (n > entries - idx)
+		n = entries - idx;
+	pte_store(ptep, pte_mk_leaf(tmpl, pa, l));
+	for (i = 1; i < n && !pte_valid(ptep[i]); i++)
+		pte_store(ptep + i, pte_mk_leaf(tmpl, pa + i * sz, l));
+	it->ptep = ptep + i - 1;
+	it->addr = base + (i - 1) * sz;
+	it->pte = pte_load(it->ptep);
+	return i;
+}
+
+/*
  * One pass of the leaf plan over [s, e). Entries that need break-before-make
  * (a changed output address or memory type, a block that must become a table
  * or a table that must become a block) are emptied and left for a second
@@ -460,9 +487,10 @@ static uint64_t map_pass(const struct tdp_pgtable *p, uint64_t s, uint64_t e, ui
 
 			descend = false;
 			if (!pte_valid(old)) {
-				pte_store(it.ptep, new);
+				uint64_t n = map_run(&it, tmpl, hpa + (base - s), e);
+
 				if (FMT_FLUSH_ON_INSTALL)
-					gather_range(g, base, sz, (int)l, false);
+					gather_range(g, base, n * sz, (int)l, false);
 			} else if (pte_is_table(old, l) || pte_needs_bbm(old, new, l)) {
 				clear_entry(p, g, it.ptep, old, base, l);
 				if (restart == NO_ADDR)
