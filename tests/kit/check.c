@@ -330,42 +330,36 @@ void tk_check_flushes(const struct tk_env *env, const struct tk_snap *before,
 	struct pieces p = { 0 };
 
 	assert_non_null(r);
-	for (size_t i = mark; i < env->nr_ev; i++) {
-		const struct tk_event *e = &env->ev[i];
-
-		if (e->kind == TK_EV_FLUSH_ALL)
+	for (size_t i = mark; i < env->nr_ev; i++)
+		if (env->ev[i].kind == TK_EV_FLUSH_ALL)
 			all = true;
-		if (e->kind == TK_EV_FLUSH_RANGE)
-			r[nr++] = (struct range){ e->a, e->a + e->b };
-	}
 	changed_pieces(before, after, &p);
+	/*
+	 * A cached entry of a level-L leaf goes only with a flush whose hint is
+	 * L or TDP_LEVEL_ANY (or that drops walk caches too): the pieces of
+	 * each level must be covered by such flushes.
+	 */
 	for (size_t i = 0; i < p.n && !all; i++) {
+		nr = 0;
+		for (size_t k = mark; k < env->nr_ev; k++) {
+			const struct tk_event *e = &env->ev[k];
+
+			if (e->kind == TK_EV_FLUSH_RANGE &&
+			    (e->level == TDP_LEVEL_ANY || e->tables || e->level == (int)p.v[i].level))
+				r[nr++] = (struct range){ e->a, e->a + e->b };
+		}
 		if (p.v[i].changed && !covered(r, nr, p.v[i].a, p.v[i].b)) {
 			tk_log_dump(env, mark);
-			fail_msg("translation of [0x%llx, 0x%llx) (level %u) changed but the flushes "
-				 "above do not cover it",
+			fail_msg("translation of [0x%llx, 0x%llx) (level-%u leaf) changed but the "
+				 "flushes above with a matching level hint do not cover it",
 				 ULL(p.v[i].a), ULL(p.v[i].b), p.v[i].level);
 		}
 		if (!p.v[i].changed && !intersects(r, nr, p.v[i].a, p.v[i].b)) {
 			tk_log_dump(env, mark);
 			fail_msg("level-%u leaf at [0x%llx, 0x%llx) was replaced (same translation) "
-				 "without any flush touching it",
+				 "without any flush with a matching level hint touching it",
 				 p.v[i].level, ULL(p.v[i].a), ULL(p.v[i].b));
 		}
-	}
-	/* level hints */
-	for (size_t i = mark; i < env->nr_ev; i++) {
-		const struct tk_event *e = &env->ev[i];
-
-		if (e->kind != TK_EV_FLUSH_RANGE || e->level == TDP_LEVEL_ANY || e->tables)
-			continue;
-		for (size_t k = 0; k < p.n; k++)
-			if (p.v[k].a < e->a + e->b && e->a < p.v[k].b && (int)p.v[k].level != e->level) {
-				tk_log_dump(env, mark);
-				fail_msg("flush of [0x%llx +0x%llx) hints level %d, but a level-%u leaf at "
-					 "0x%llx changed in it",
-					 ULL(e->a), ULL(e->b), e->level, p.v[k].level, ULL(p.v[k].a));
-			}
 	}
 	/* tables freed only after a tables flush */
 	for (size_t i = mark; i < env->nr_ev; i++) {
@@ -451,6 +445,12 @@ void tk_destroy_check(struct tk_env *env, struct tdp_pgtable *pgt)
 
 void tk_fx_init(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags)
 {
+	tk_fx_init_ex(fx, cd, flags, 0, false);
+}
+
+void tk_fx_init_ex(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags,
+		   unsigned int leaf_levels, bool xlate)
+{
 	struct tdp_config cfg;
 	uint64_t ia_lim = 1ull << cd->ia, oa_lim = 1ull << cd->oa;
 
@@ -459,8 +459,12 @@ void tk_fx_init(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags)
 	fx->env = tk_env_new(cd->oa == 52 ? 0x000a000000000000ull : TK_PA_BASE_DEFAULT,
 			     TK_ARENA_DEFAULT);
 	assert_non_null(fx->env);
-	tk_config(fx->env, &cfg, cd->gshift, cd->ia, cd->oa);
+	if (xlate)
+		tk_config_xlate(fx->env, &cfg, cd->gshift, cd->ia, cd->oa);
+	else
+		tk_config(fx->env, &cfg, cd->gshift, cd->ia, cd->oa);
 	cfg.flags = flags;
+	cfg.leaf_levels = leaf_levels;
 	assert_int_equal(tdp_pgtable_init(&fx->pgt, &cfg), 0);
 	assert_int_equal(tk_arm64_geo(cd->gshift, cd->ia, cd->oa, &fx->g), 0);
 	fx->P = 1ull << cd->gshift;

@@ -257,13 +257,12 @@ size_t tk_expect_leaves(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hp
  * TLB checks for the operation logged since `mark`, given reference
  * snapshots before and after it:
  * - every changed translation (removed, other output, other memory type,
- *   fewer permissions) is covered by the union of flush ranges;
+ *   fewer permissions) of a level-L leaf is covered by the union of the
+ *   flush ranges whose hint is L or TDP_LEVEL_ANY (or tables = true);
  * - every leaf replaced without a translation change (split, merge) is
- *   intersected by some flush;
+ *   intersected by such a flush;
  * - every table page of `before` freed in the operation was freed after a
  *   flush with tables = true (or flush_all);
- * - a level hint other than TDP_LEVEL_ANY (with tables = false) matches
- *   every changed leaf the flush covers;
  * - with probes set: every probe whose valid leaf was replaced by another
  *   valid leaf with a different output address or level was seen unmapped
  *   by some flush (break-before-make).
@@ -298,6 +297,9 @@ struct tk_fx {
 
 /* Initialise env + table for cd (cfg flags `flags`); asserts success. */
 void tk_fx_init(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags);
+/* Same with cfg.leaf_levels and, if xlate, virt_to_phys/phys_to_virt. */
+void tk_fx_init_ex(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags,
+		   unsigned int leaf_levels, bool xlate);
 /* Destroy with checks and free everything. */
 void tk_fx_fini(struct tk_fx *fx);
 
