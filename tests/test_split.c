@@ -82,7 +82,7 @@ static void t_split_empty_allocates_nothing(struct tk_fx *fx)
 
 	assert_int_equal(tk_fx_map(fx, fx->base, fx->hbase, 4 * fx->P, A_RW, 0, NULL), 0);
 	allocs = fx->env->allocs;
-	assert_int_equal(tk_fx_split(fx, fx->base, fx->big, 0, NULL), 0);
+	assert_int_equal(tk_fx_split(fx, fx->base, 4 * fx->blk, 0, NULL), 0);
 	assert_int_equal(tk_fx_split(fx, fx->base + fx->big, fx->blk, 0, NULL), 0);
 	assert_int_equal(fx->env->allocs, allocs);
 	assert_int_equal(fx->env->failed_allocs, 0);
