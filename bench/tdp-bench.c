@@ -58,7 +58,7 @@ static void pool_free(void *ctx, void *va, size_t size)
 	p->free_list = va;
 }
 
-static const struct tdp_mm_ops pool_ops = { .zalloc = pool_zalloc, .free = pool_free };
+static const struct tdp_mm_ops pool_ops = { .zalloc_table = pool_zalloc, .free_table = pool_free };
 
 #define POOL_PA_BASE 0x80000000ull
 

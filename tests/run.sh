@@ -11,8 +11,16 @@ run() {
 		meson setup "$dir" "$@" >/dev/null
 	fi
 	meson compile -C "$dir" >/dev/null
-	meson test -C "$dir" --print-errorlogs "${MESON_TEST_ARGS[@]}"
+	local rc=0
+	meson test -C "$dir" --print-errorlogs "${MESON_TEST_ARGS[@]}" || rc=$?
+	passed=$((passed + $(grep -c '"result": "OK"' "$dir/meson-logs/testlog.json" || true)))
+	failed=$((failed + $(grep -Ec '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' \
+		"$dir/meson-logs/testlog.json" || true)))
+	return $rc
 }
+passed=0
+failed=0
+trap 'echo "tests: $passed passed, $failed failed"' EXIT
 MESON_TEST_ARGS=("$@")
 echo "== build-test: gcc -Wall -Wextra -Werror =="
 run build-test -Dwerror=true -Dbench=true

@@ -199,12 +199,12 @@ static void t_init_invalid(struct tk_fx *fx)
 	cfg.tlb = NULL;
 	expect_init_fails(env, &cfg, -TDP_EINVAL, "tlb NULL");
 	mm = tk_mm_linear;
-	mm.zalloc = NULL;
+	mm.zalloc_table = NULL;
 	tk_config(env, &cfg, 12, 40, 40);
 	cfg.mm = &mm;
 	expect_init_fails(env, &cfg, -TDP_EINVAL, "zalloc NULL");
 	mm = tk_mm_linear;
-	mm.free = NULL;
+	mm.free_table = NULL;
 	expect_init_fails(env, &cfg, -TDP_EINVAL, "free NULL");
 	mm = tk_mm_xlate;
 	mm.phys_to_virt = NULL;

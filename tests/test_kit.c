@@ -35,7 +35,7 @@ static void test_pool_alloc_align_zero(void **state)
 
 	for (int o = 0; o < 9; o++) {
 		size_t size = (size_t)4096 << o;
-		uint8_t *p = tk_mm_linear.zalloc(env, size);
+		uint8_t *p = tk_mm_linear.zalloc_table(env, size);
 
 		assert_non_null(p);
 		assert_int_equal(((uintptr_t)p) & (size - 1), 0);
@@ -52,16 +52,16 @@ static void test_pool_alloc_align_zero(void **state)
 	assert_int_equal(env->out_blocks, 9);
 	assert_int_equal(env->out_bytes, (4096u << 9) - 4096u);
 	for (int o = 0; o < 9; o++)
-		tk_mm_linear.free(env, blocks[o], (size_t)4096 << o);
+		tk_mm_linear.free_table(env, blocks[o], (size_t)4096 << o);
 	tk_check_pool_clean(env);
 	/* reuse gives zeroed memory again */
 	{
-		uint8_t *p = tk_mm_linear.zalloc(env, 4096);
+		uint8_t *p = tk_mm_linear.zalloc_table(env, 4096);
 
 		assert_non_null(p);
 		for (size_t i = 0; i < 4096; i++)
 			assert_int_equal(p[i], 0);
-		tk_mm_linear.free(env, p, 4096);
+		tk_mm_linear.free_table(env, p, 4096);
 	}
 	assert_int_equal(env->allocs, 10);
 	assert_int_equal(env->frees, 10);
@@ -71,21 +71,21 @@ static void test_pool_alloc_align_zero(void **state)
 static void test_pool_detects_bad_free(void **state)
 {
 	struct tk_env *env = *state;
-	void *p = tk_mm_linear.zalloc(env, 16384);
-	void *q = tk_mm_linear.zalloc(env, 4096);
+	void *p = tk_mm_linear.zalloc_table(env, 16384);
+	void *q = tk_mm_linear.zalloc_table(env, 4096);
 
 	assert_non_null(p);
-	tk_mm_linear.free(env, p, 4096); /* wrong size */
+	tk_mm_linear.free_table(env, p, 4096); /* wrong size */
 	assert_int_equal(env->errors, 1);
-	tk_mm_linear.free(env, p, 16384);
+	tk_mm_linear.free_table(env, p, 16384);
 	assert_int_equal(env->errors, 1);
-	tk_mm_linear.free(env, p, 16384); /* double free */
+	tk_mm_linear.free_table(env, p, 16384); /* double free */
 	assert_int_equal(env->errors, 2);
-	tk_mm_linear.free(env, (uint8_t *)q + 64, 4096); /* not a block */
+	tk_mm_linear.free_table(env, (uint8_t *)q + 64, 4096); /* not a block */
 	assert_int_equal(env->errors, 3);
-	tk_mm_linear.free(env, q, 4096);
+	tk_mm_linear.free_table(env, q, 4096);
 	assert_int_equal(env->out_blocks, 0);
-	assert_null(tk_mm_linear.zalloc(env, 12288)); /* not a power of two */
+	assert_null(tk_mm_linear.zalloc_table(env, 12288)); /* not a power of two */
 	assert_int_equal(env->errors, 4);
 	env->errors = 0;
 }
@@ -96,33 +96,33 @@ static void test_pool_fault_injection(void **state)
 	void *p[4];
 
 	tk_fail_nth(env, 2);
-	p[0] = tk_mm_linear.zalloc(env, 4096);
-	p[1] = tk_mm_linear.zalloc(env, 4096);
-	p[2] = tk_mm_linear.zalloc(env, 4096);
-	p[3] = tk_mm_linear.zalloc(env, 4096);
+	p[0] = tk_mm_linear.zalloc_table(env, 4096);
+	p[1] = tk_mm_linear.zalloc_table(env, 4096);
+	p[2] = tk_mm_linear.zalloc_table(env, 4096);
+	p[3] = tk_mm_linear.zalloc_table(env, 4096);
 	assert_non_null(p[0]);
 	assert_non_null(p[1]);
 	assert_null(p[2]);
 	assert_non_null(p[3]);
 	assert_true(env->fail_fired);
 	assert_int_equal(env->failed_allocs, 1);
-	tk_mm_linear.free(env, p[0], 4096);
-	tk_mm_linear.free(env, p[1], 4096);
-	tk_mm_linear.free(env, p[3], 4096);
+	tk_mm_linear.free_table(env, p[0], 4096);
+	tk_mm_linear.free_table(env, p[1], 4096);
+	tk_mm_linear.free_table(env, p[3], 4096);
 
 	tk_fail_from(env, 1);
-	p[0] = tk_mm_linear.zalloc(env, 4096);
+	p[0] = tk_mm_linear.zalloc_table(env, 4096);
 	assert_non_null(p[0]);
-	assert_null(tk_mm_linear.zalloc(env, 4096));
-	assert_null(tk_mm_linear.zalloc(env, 4096));
+	assert_null(tk_mm_linear.zalloc_table(env, 4096));
+	assert_null(tk_mm_linear.zalloc_table(env, 4096));
 	tk_fail_off(env);
-	p[1] = tk_mm_linear.zalloc(env, 4096);
+	p[1] = tk_mm_linear.zalloc_table(env, 4096);
 	assert_non_null(p[1]);
 	tk_fail_all(env, true);
-	assert_null(tk_mm_linear.zalloc(env, 65536));
+	assert_null(tk_mm_linear.zalloc_table(env, 65536));
 	tk_fail_all(env, false);
-	tk_mm_linear.free(env, p[0], 4096);
-	tk_mm_linear.free(env, p[1], 4096);
+	tk_mm_linear.free_table(env, p[0], 4096);
+	tk_mm_linear.free_table(env, p[1], 4096);
 	tk_check_pool_clean(env);
 }
 
@@ -130,10 +130,10 @@ static void test_log_order(void **state)
 {
 	struct tk_env *env = *state;
 	size_t mark = tk_log_mark(env);
-	void *p = tk_mm_linear.zalloc(env, 4096);
+	void *p = tk_mm_linear.zalloc_table(env, 4096);
 
 	tk_tlb.flush_range(env, 0x1000, 0x2000, 0, true);
-	tk_mm_linear.free(env, p, 4096);
+	tk_mm_linear.free_table(env, p, 4096);
 	tk_tlb.flush_all(env);
 	assert_int_equal(env->nr_ev - mark, 4);
 	assert_int_equal(env->ev[mark].kind, TK_EV_ALLOC);
@@ -152,7 +152,7 @@ static void fake_pgt(struct tk_env *env, struct tdp_pgtable *pgt, uint64_t **roo
 {
 	memset(pgt, 0, sizeof(*pgt));
 	tk_config(env, &pgt->cfg, 12, 40, 40);
-	*root = tk_mm_linear.zalloc(env, 8192);
+	*root = tk_mm_linear.zalloc_table(env, 8192);
 	assert_non_null(*root);
 	pgt->root = *root;
 	pgt->root_pa = tk_va_to_pa(env, *root);
@@ -169,8 +169,8 @@ static void test_ref_walker_decodes(void **state)
 	struct tk_leaf leaf;
 
 	fake_pgt(env, &pgt, &root);
-	l2 = tk_mm_linear.zalloc(env, 4096);
-	l3 = tk_mm_linear.zalloc(env, 4096);
+	l2 = tk_mm_linear.zalloc_table(env, 4096);
+	l3 = tk_mm_linear.zalloc_table(env, 4096);
 	/* 1G block at gpa 1G -> 0x80000000, RW + X, WB */
 	root[1] = 0x80000000ull | LEAF_BITS;
 	/* gpa 512G (second concatenated table, entry 0) -> table */
@@ -211,16 +211,16 @@ static void test_ref_walker_decodes(void **state)
 	l3[1] &= ~2ull;
 	l2[1] |= 1ull << 63;
 	root[0] = 0x7000000ull | 3; /* not a pool block */
-	root[3] = tk_va_to_pa(env, tk_mm_linear.zalloc(env, 4096)) | 3; /* empty table */
+	root[3] = tk_va_to_pa(env, tk_mm_linear.zalloc_table(env, 4096)) | 3; /* empty table */
 	tk_snap_take(env, &pgt, &s);
 	assert_int_equal(s.anomalies, 3);
 	assert_int_equal(s.empty_tables, 1);
 	tk_snap_free(&s);
 
-	tk_mm_linear.free(env, tk_pa_to_va(env, root[3] & ~0xfffull), 4096);
-	tk_mm_linear.free(env, l3, 4096);
-	tk_mm_linear.free(env, l2, 4096);
-	tk_mm_linear.free(env, root, 8192);
+	tk_mm_linear.free_table(env, tk_pa_to_va(env, root[3] & ~0xfffull), 4096);
+	tk_mm_linear.free_table(env, l3, 4096);
+	tk_mm_linear.free_table(env, l2, 4096);
+	tk_mm_linear.free_table(env, root, 8192);
 	tk_check_pool_clean(env);
 }
 

@@ -84,6 +84,8 @@ static void t_split_empty_allocates_nothing(struct tk_fx *fx)
 	allocs = fx->env->allocs;
 	assert_int_equal(tk_fx_split(fx, fx->base, 4 * fx->blk, 0, NULL), 0);
 	assert_int_equal(tk_fx_split(fx, fx->base + fx->big, fx->blk, 0, NULL), 0);
+	/* the whole input range (4 TiB on 64K/52): still nothing to split */
+	assert_int_equal(tk_fx_split(fx, 0, 1ull << fx->cd->ia, 0, NULL), 0);
 	assert_int_equal(fx->env->allocs, allocs);
 	assert_int_equal(fx->env->failed_allocs, 0);
 }

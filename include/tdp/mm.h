@@ -19,9 +19,9 @@ struct tdp_mm_ops {
 	 * two: one table, or a root of up to 16 concatenated tables), or NULL.
 	 * Required.
 	 */
-	void *(*zalloc)(void *ctx, size_t size);
-	/* Give back a block from zalloc with the same size. Required. */
-	void (*free)(void *ctx, void *va, size_t size);
+	void *(*zalloc_table)(void *ctx, size_t size);
+	/* Give back a block from zalloc_table with its size. Required. */
+	void (*free_table)(void *ctx, void *va, size_t size);
 	/*
 	 * Address translation of table memory. Either both are set, or both
 	 * are NULL and the table uses tdp_config.linear_offset

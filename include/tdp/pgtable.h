@@ -14,6 +14,12 @@
  * - Calls on one table are serialised by the caller (exclusive mode).
  * - `mc` may be NULL: the call then allocates through tdp_mm_ops, taking
  *   every page it may need before it changes anything.
+ * - Pages: map needs tdp_map_pages_needed() pages in `mc` (a bound computed
+ *   from the range alone, O(levels)). unmap, split and protect first count,
+ *   read-only, exactly what the blocks now in the range need (0 when nothing
+ *   is split) and take only that; tdp_{unmap,split,protect}_pages_needed()
+ *   bound that count. A cache holding fewer pages than the call needs gives
+ *   -TDP_ENOMEM with nothing changed.
  */
 #ifndef TDP_PGTABLE_H
 #define TDP_PGTABLE_H
@@ -35,8 +41,8 @@ struct tdp_config {
 	unsigned int granule_shift; /* arm64: 12, 14 or 16; 0 means 12 */
 	/*
 	 * How many leaf levels, counted from level 0, map may use: 1 means
-	 * smallest pages only, 2 adds the first block size, ... 0 means every
-	 * level the format allows.
+	 * smallest pages only, 2 adds the first block size, ... 0 (or any value
+	 * at or above the number of levels) means every level the format allows.
 	 */
 	unsigned int leaf_levels;
 	uint32_t flags; /* TDP_CFG_* */
@@ -76,9 +82,11 @@ struct tdp_pgtable {
  * computes the geometry and allocates the root through cfg->mm.
  * Returns 0; -TDP_EINVAL for NULL arguments, missing required callbacks,
  * an unknown or unbuilt format, or sizes the format cannot use (for arm64:
- * granule not 4K/16K/64K, ia_bits outside 32..48 (52 with 64K and
- * oa_bits 52), oa_bits not a PARange value, ia_bits > oa_bits, unknown
- * flags); -TDP_ENOMEM if the root could not be allocated.
+ * granule not 4K/16K/64K, ia_bits outside 32..48 (up to 52 with 64K and
+ * oa_bits 52), oa_bits not a PARange value (32, 36, 40, 42, 44, 48, or 52
+ * with 64K only: FEAT_LPA2 is not supported), ia_bits > oa_bits, unknown
+ * flags); -TDP_ENOMEM if the root could not be allocated; -TDP_ERANGE if the
+ * allocator returned a root that is misaligned or above 2^oa_bits.
  */
 int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg);
 
@@ -123,15 +131,20 @@ int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
 int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_memcache *mc);
 
 struct tdp_zap_result {
-	uint64_t removed_start; /* union of what was removed (may exceed the request */
-	uint64_t removed_end;   /*  where a block straddled an edge); start == end: nothing */
+	/*
+	 * The one span enclosing everything this call removed (it may exceed
+	 * the request where a leaf straddled an edge); start == end: nothing.
+	 */
+	uint64_t removed_start;
+	uint64_t removed_end;
 	uint64_t resume;        /* where to continue: gpa + size when the zap finished */
 };
 
 /*
  * Tear down everything that intersects [gpa, gpa + size) at the coarsest
- * level: leaves and whole subtrees are removed, blocks straddling an edge are
- * removed whole (never split), tables left empty are freed; never allocates.
+ * level: leaves and subtrees the range covers are removed whole, leaves
+ * straddling an edge are removed whole (never split), tables straddling an
+ * edge are entered and freed once empty; never allocates.
  * `budget` bounds the entries cleared in this call (0 = no bound); at least
  * one is always processed, so resuming from res->resume makes progress.
  * Returns 0 when the range is done, 1 when the budget ran out (continue at
@@ -179,9 +192,11 @@ struct tdp_lookup_result {
 int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res);
 
 /*
- * Worst-case number of table pages an operation on this range can take
- * (the memory cache must hold at least this many). Returns the count, or a
- * negative error under the same argument rules as the operation.
+ * Worst-case number of table pages an operation on this range can take,
+ * whatever the table holds: for map, what the call requires in the cache;
+ * for the others an upper bound of their exact need (see the rules at the
+ * top). Returns the count, or a negative error under the operation's
+ * argument rules.
  */
 long tdp_map_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa,
 			  uint64_t size, uint32_t flags);

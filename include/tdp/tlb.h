@@ -5,7 +5,7 @@
  * The library decides when an invalidation is needed and batches it: at most
  * one flush_range per operation, plus one per break-before-make step that the
  * architecture forces to complete before the next write. A table page that
- * was unlinked is handed back to tdp_mm_ops.free only after the flush that
+ * was unlinked is handed back to tdp_mm_ops.free_table only after the flush that
  * covers it has returned.
  */
 #ifndef TDP_TLB_H

@@ -55,7 +55,7 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 	if (!pgt || !cfg)
 		return -TDP_EINVAL;
 	mm = cfg->mm;
-	if (!mm || !mm->zalloc || !mm->free || !cfg->tlb || !cfg->tlb->flush_range ||
+	if (!mm || !mm->zalloc_table || !mm->free_table || !cfg->tlb || !cfg->tlb->flush_range ||
 	    !cfg->tlb->flush_all || !mm->virt_to_phys != !mm->phys_to_virt)
 		return -TDP_EINVAL;
 	switch (cfg->format) {
@@ -74,14 +74,14 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 	pgt->fops = NULL;
 	pgt->cfg = *cfg;
 	pgt->geo = geo;
-	pgt->root = mm->zalloc(cfg->mm_ctx, geo.root_size);
+	pgt->root = mm->zalloc_table(cfg->mm_ctx, geo.root_size);
 	if (!pgt->root)
 		return -TDP_ENOMEM;
 	pgt->root_pa = tdp_va_to_pa(pgt, pgt->root);
 	/* The hardware needs the root aligned to its size and addressable. */
 	if ((pgt->root_pa & (geo.root_size - 1)) ||
 	    pgt->root_pa + geo.root_size > (1ull << cfg->oa_bits)) {
-		mm->free(cfg->mm_ctx, pgt->root, geo.root_size);
+		mm->free_table(cfg->mm_ctx, pgt->root, geo.root_size);
 		pgt->root = NULL;
 		return -TDP_ERANGE;
 	}
@@ -222,7 +222,7 @@ void tdp_iter_next(struct tdp_iter *it)
 void tdp_iter_restart(struct tdp_iter *it)
 {
 	if (it && it->valid)
-		it->pgt->fops->iter_start(it, it->pgt, it->addr, it->end, it->min_level);
+		it->pgt->fops->iter_restart(it);
 }
 
 void tdp_iter_entry(const struct tdp_iter *it, struct tdp_entry *e)

@@ -178,7 +178,7 @@ static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int 
 		uint64_t pte;
 
 		if (idx[l] == FMT_ENTRIES) {
-			p->cfg.mm->free(p->cfg.mm_ctx, tbl[l], p->geo.table_size);
+			p->cfg.mm->free_table(p->cfg.mm_ctx, tbl[l], p->geo.table_size);
 			if (l == level)
 				return;
 			l++;
@@ -380,10 +380,33 @@ static uint64_t *find_leaf(const struct tdp_pgtable *p, uint64_t addr, unsigned 
 }
 
 /*
- * Make sure no block straddles s or e: split such blocks (at most two) into
- * tables whose entries do not cross the edges. With `prot`, a block whose
- * permissions the protect would leave unchanged is kept whole.
+ * Pages build_split takes for the block at level l from `base`: its own table
+ * plus one per entry, on each level below, that the predicate splits (the
+ * parent of such an entry is always split too).
  */
+static uint64_t split_pages(const struct split_pred *pr, uint64_t base, unsigned int l)
+{
+	uint64_t n = 1, end = base + lvl_size(l);
+
+	for (unsigned int m = l - 1; m >= 1; m--) {
+		unsigned int sh = lvl_shift(m);
+		uint64_t msk = lvl_size(m) - 1;
+
+		if (pr->edges) {
+			bool a = base < pr->lo && pr->lo < end && (pr->lo & msk);
+			bool b = base < pr->hi && pr->hi < end && (pr->hi & msk);
+
+			n += (uint64_t)a + (uint64_t)b - (a && b && (pr->lo >> sh) == (pr->hi >> sh));
+		} else if (m > pr->target) {
+			uint64_t lo = pr->lo > base ? pr->lo : base, hi = pr->hi < end ? pr->hi : end;
+
+			n += ((hi - 1) >> sh) - (lo >> sh) + 1;
+		}
+	}
+	return n;
+}
+
+/* Permission change of protect; NULL for operations that rewrite everything. */
 struct prot_change {
 	tdp_attr_t clear, set;
 };
@@ -393,29 +416,62 @@ static inline uint64_t prot_apply(uint64_t pte, unsigned int l, const struct pro
 	return pte_with_prot(pte, (pte_attr(pte, l) & ~pc->clear) | pc->set);
 }
 
-static void split_edges(const struct tdp_pgtable *p, uint64_t s, uint64_t e,
-			const struct prot_change *pc, struct tdp_memcache *mc, struct gather *g)
-{
-	const struct split_pred pr = { .lo = s, .hi = e, .edges = true };
-	struct bbm_batch b = { .n = 0 };
-	uint64_t edge[2] = { s, e };
+/* The (at most two) blocks that straddle the edges of [lo, hi). */
+struct edge_blocks {
+	struct split_pred pr;
+	unsigned int n;
+	struct {
+		uint64_t *ptep;
+		uint64_t pte, base;
+		unsigned int level;
+	} b[2];
+};
 
+/*
+ * Find the blocks that straddle s or e, read-only. With `pc`, a block whose
+ * permissions the protect leaves unchanged is not reported: it stays whole.
+ * Returns the pages splitting them takes.
+ */
+static uint64_t find_edge_blocks(const struct tdp_pgtable *p, uint64_t s, uint64_t e,
+				 const struct prot_change *pc, struct edge_blocks *eb)
+{
+	uint64_t edge[2] = { s, e }, need = 0;
+
+	eb->pr = (struct split_pred){ .lo = s, .hi = e, .edges = true };
+	eb->n = 0;
 	for (unsigned int i = 0; i < 2; i++) {
 		unsigned int l;
-		uint64_t pte, base, *ptep;
+		uint64_t pte, *ptep;
 
 		if (edge[i] >> lvl_shift(top_level(p)) >> p->geo.root_bits)
 			continue; /* e at the very end of the input range */
 		ptep = find_leaf(p, edge[i], &l, &pte);
 		if (!ptep || l == 0 || (edge[i] & (lvl_size(l) - 1)) == 0)
 			continue;
-		if (i == 1 && b.n && b.e[0].ptep == ptep)
-			continue; /* both edges in one block: already split for both */
+		if (eb->n && eb->b[0].ptep == ptep)
+			continue; /* both edges in one block: one split serves both */
 		if (pc && prot_apply(pte, l, pc) == pte)
 			continue;
-		base = edge[i] & ~(lvl_size(l) - 1);
-		bbm_add(p, &b, g, ptep, pte, build_split(p, pte, l, base, &pr, mc), base, l);
+		eb->b[eb->n].ptep = ptep;
+		eb->b[eb->n].pte = pte;
+		eb->b[eb->n].level = l;
+		eb->b[eb->n].base = edge[i] & ~(lvl_size(l) - 1);
+		need += split_pages(&eb->pr, eb->b[eb->n].base, l);
+		eb->n++;
 	}
+	return need;
+}
+
+/* Replace the blocks found by tables whose entries do not cross the edges. */
+static void split_edge_blocks(const struct tdp_pgtable *p, const struct edge_blocks *eb,
+			      struct tdp_memcache *mc, struct gather *g)
+{
+	struct bbm_batch b = { .n = 0 };
+
+	for (unsigned int i = 0; i < eb->n; i++)
+		bbm_add(p, &b, g, eb->b[i].ptep, eb->b[i].pte,
+			build_split(p, eb->b[i].pte, eb->b[i].level, eb->b[i].base, &eb->pr, mc),
+			eb->b[i].base, eb->b[i].level);
 	if (b.n)
 		bbm_commit(p, &b, g);
 }
@@ -524,6 +580,7 @@ static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t s
 	struct tdp_memcache local, *mc;
 	uint64_t e = gpa + size, tmpl = fmt_attr_tmpl(p, attr), restart;
 	uint32_t mask = geo_map_leaf_mask(&p->geo, flags);
+	struct edge_blocks eb;
 	struct gather g;
 	int ret;
 
@@ -533,7 +590,8 @@ static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t s
 	if (ret)
 		return ret;
 	gather_init(&g);
-	split_edges(p, gpa, e, NULL, mc, &g);
+	find_edge_blocks(p, gpa, e, NULL, &eb);
+	split_edge_blocks(p, &eb, mc, &g);
 	restart = map_pass(p, gpa, e, hpa, tmpl, mask, mc, &g);
 	gather_flush(p, &g);
 	if (restart != NO_ADDR) {
@@ -608,14 +666,16 @@ static int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 {
 	struct tdp_memcache local, *mc;
 	struct tdp_zap_result res;
+	struct edge_blocks eb;
 	struct gather g;
 	int ret;
 
-	ret = tdp__mc_prepare(p, mc_in, geo_edge_need(&p->geo, gpa, size), &local, &mc);
+	ret = tdp__mc_prepare(p, mc_in, find_edge_blocks(p, gpa, gpa + size, NULL, &eb), &local,
+			      &mc);
 	if (ret)
 		return ret;
 	gather_init(&g);
-	split_edges(p, gpa, gpa + size, NULL, mc, &g);
+	split_edge_blocks(p, &eb, mc, &g);
 	clear_range(p, gpa, gpa + size, 0, &g, &res);
 	gather_flush(p, &g);
 	tdp__mc_finish(p, mc_in, &local);
@@ -638,6 +698,24 @@ static int fmt_zap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t 
 /* split and protect                                                    */
 /* ------------------------------------------------------------------ */
 
+static inline bool is_block(const struct tdp_iter *it, unsigned int target)
+{
+	return !it->post && it->level > target && pte_valid(it->pte) &&
+	       !pte_is_table(it->pte, it->level);
+}
+
+/* Pages the split of exactly the blocks now in the range takes (read-only pass). */
+static uint64_t split_need(const struct tdp_pgtable *p, const struct split_pred *pr)
+{
+	struct tdp_iter it;
+	uint64_t n = 0;
+
+	for (it_start(&it, p, pr->lo, pr->hi, pr->target + 1); it.valid; it_next(&it, true))
+		if (is_block(&it, pr->target))
+			n += split_pages(pr, it_base(&it), it.level);
+	return n;
+}
+
 static int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigned int target,
 		     struct tdp_memcache *mc_in)
 {
@@ -649,7 +727,7 @@ static int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigne
 	bool descend = true;
 	int ret;
 
-	ret = tdp__mc_prepare(p, mc_in, geo_split_need(&p->geo, gpa, size, target), &local, &mc);
+	ret = tdp__mc_prepare(p, mc_in, split_need(p, &pr), &local, &mc);
 	if (ret)
 		return ret;
 	gather_init(&g);
@@ -658,7 +736,7 @@ static int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigne
 		uint64_t base = it_base(&it);
 
 		descend = true;
-		if (it.post || l <= target || !pte_valid(it.pte) || pte_is_table(it.pte, l))
+		if (!is_block(&it, target))
 			continue;
 		descend = false;
 		bbm_add(p, &b, &g, it.ptep, it.pte, build_split(p, it.pte, l, base, &pr, mc), base,
@@ -676,16 +754,18 @@ static int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_a
 {
 	const struct prot_change pc = { .clear = clear, .set = set };
 	struct tdp_memcache local, *mc;
+	struct edge_blocks eb;
 	struct tdp_iter it;
 	struct gather g;
 	bool descend = true;
 	int ret;
 
-	ret = tdp__mc_prepare(p, mc_in, geo_edge_need(&p->geo, gpa, size), &local, &mc);
+	ret = tdp__mc_prepare(p, mc_in, find_edge_blocks(p, gpa, gpa + size, &pc, &eb), &local,
+			      &mc);
 	if (ret)
 		return ret;
 	gather_init(&g);
-	split_edges(p, gpa, gpa + size, &pc, mc, &g);
+	split_edge_blocks(p, &eb, mc, &g);
 	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, descend)) {
 		unsigned int l = it.level;
 		uint64_t new;
@@ -770,6 +850,20 @@ static void fmt_iter_start(struct tdp_iter *it, const struct tdp_pgtable *p, uin
 	it_start(it, p, start, end, min_level);
 }
 
+/*
+ * Walk again from the root to the entry the iterator is on (or, if a table on
+ * the way is gone, to the entry that now covers its address), re-reading
+ * every entry, so next() continues from there.
+ */
+static void fmt_iter_restart(struct tdp_iter *it)
+{
+	unsigned int target = it->level;
+
+	it_start(it, it->pgt, it->addr, it->end, it->min_level);
+	while (it->level > target && pte_is_table(it->pte, it->level))
+		it_next(it, true);
+}
+
 static void fmt_iter_next(struct tdp_iter *it)
 {
 	do
@@ -792,7 +886,7 @@ static void fmt_destroy(struct tdp_pgtable *p)
 	for (uint64_t i = 0; i < n; i++)
 		if (pte_valid(root[i]) && pte_is_table(root[i], top))
 			free_subtree(p, tdp_pa_to_va(p, pte_table_pa(root[i])), top - 1);
-	p->cfg.mm->free(p->cfg.mm_ctx, p->root, p->geo.root_size);
+	p->cfg.mm->free_table(p->cfg.mm_ctx, p->root, p->geo.root_size);
 }
 
 const struct tdp_fmt_ops FMT_OPS = {
@@ -806,6 +900,7 @@ const struct tdp_fmt_ops FMT_OPS = {
 	.destroy = fmt_destroy,
 	.iter_start = fmt_iter_start,
 	.iter_next = fmt_iter_next,
+	.iter_restart = fmt_iter_restart,
 	.iter_entry = fmt_iter_entry,
 	.attr_ok = fmt_attr_ok,
 	.prot_change_ok = fmt_prot_change_ok,

@@ -26,6 +26,7 @@ struct tdp_fmt_ops {
 	void (*iter_start)(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
 			   uint64_t end, unsigned int min_level);
 	void (*iter_next)(struct tdp_iter *it);
+	void (*iter_restart)(struct tdp_iter *it);
 	void (*iter_entry)(const struct tdp_iter *it, struct tdp_entry *e);
 	/* Can the format express this attribute word on this table? */
 	bool (*attr_ok)(const struct tdp_pgtable *pgt, tdp_attr_t attr);

@@ -28,12 +28,12 @@ int tdp_memcache_topup(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, s
 		return -TDP_EINVAL;
 	mc->page_size = sz;
 	while (mc->nr < min) {
-		void **page = pgt->cfg.mm->zalloc(pgt->cfg.mm_ctx, sz);
+		void **page = pgt->cfg.mm->zalloc_table(pgt->cfg.mm_ctx, sz);
 
 		if (!page)
 			return -TDP_ENOMEM;
 		if (!table_pa_ok(pgt, tdp_va_to_pa(pgt, page), sz)) {
-			pgt->cfg.mm->free(pgt->cfg.mm_ctx, page, sz);
+			pgt->cfg.mm->free_table(pgt->cfg.mm_ctx, page, sz);
 			return -TDP_ERANGE;
 		}
 		*page = mc->head;
@@ -48,7 +48,7 @@ void tdp_memcache_drain(const struct tdp_pgtable *pgt, struct tdp_memcache *mc)
 	if (!pgt || !pgt->fops || !mc)
 		return;
 	while (mc->nr)
-		pgt->cfg.mm->free(pgt->cfg.mm_ctx, mc_pop(mc), mc->page_size);
+		pgt->cfg.mm->free_table(pgt->cfg.mm_ctx, mc_pop(mc), mc->page_size);
 }
 
 int tdp__mc_prepare(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t need,

@@ -314,13 +314,13 @@ static void *pool_phys_to_virt(void *ctx, uint64_t pa)
 }
 
 const struct tdp_mm_ops tk_mm_linear = {
-	.zalloc = pool_zalloc,
-	.free = pool_free,
+	.zalloc_table = pool_zalloc,
+	.free_table = pool_free,
 };
 
 const struct tdp_mm_ops tk_mm_xlate = {
-	.zalloc = pool_zalloc,
-	.free = pool_free,
+	.zalloc_table = pool_zalloc,
+	.free_table = pool_free,
 	.virt_to_phys = pool_virt_to_phys,
 	.phys_to_virt = pool_phys_to_virt,
 };

@@ -83,7 +83,7 @@ struct tk_env {
 	size_t flush_ranges, flush_alls;
 };
 
-extern const struct tdp_mm_ops tk_mm_linear; /* zalloc/free only: cfg.linear_offset */
+extern const struct tdp_mm_ops tk_mm_linear; /* zalloc_table/free_table only: cfg.linear_offset */
 extern const struct tdp_mm_ops tk_mm_xlate;  /* with virt_to_phys/phys_to_virt */
 extern const struct tdp_tlb_ops tk_tlb;
 
