@@ -110,6 +110,25 @@ static inline int run_cases(const char *group, const struct tcase *tc, size_t nt
 	return rc;
 }
 
+/* Run on every configuration with known geometry (tk_cfgs_all). */
+static inline int run_cases_all_cfgs(const char *group, const struct tcase *tc, size_t ntc)
+{
+	const struct tk_cfgdesc *all[32];
+	size_t n;
+
+	for (n = 0; n < tk_nr_cfgs_all && n < 32; n++)
+		all[n] = &tk_cfgs_all[n];
+	return run_cases(group, tc, ntc, all, n);
+}
+
+/* Run once, on 4K/40 (two concatenated level-1 root tables). */
+static inline int run_cases_once(const char *group, const struct tcase *tc, size_t ntc)
+{
+	const struct tk_cfgdesc *one[1] = { &tk_cfgs_all[2] };
+
+	return run_cases(group, tc, ntc, one, 1);
+}
+
 #define CASE(fn) { #fn, fn, 0, 0, false, false }
 
 /* Attributes used throughout. */

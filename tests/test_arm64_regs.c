@@ -271,13 +271,9 @@ static const struct tcase once[] = {
 
 int main(void)
 {
-	const struct tk_cfgdesc *all[32];
-	const struct tk_cfgdesc *one[1] = { &tk_cfgs_all[2] };
 	int rc = 0;
 
-	for (size_t i = 0; i < tk_nr_cfgs_all && i < 32; i++)
-		all[i] = &tk_cfgs_all[i];
-	rc |= run_cases("arm64-regs", cases, sizeof(cases) / sizeof(cases[0]), all, tk_nr_cfgs_all);
-	rc |= run_cases("arm64-literal", once, 1, one, 1);
+	rc |= run_cases_all_cfgs("arm64-regs", cases, sizeof(cases) / sizeof(cases[0]));
+	rc |= run_cases_once("arm64-literal", once, 1);
 	return rc;
 }

@@ -292,14 +292,10 @@ static const struct tcase op_cases[] = {
 
 int main(void)
 {
-	const struct tk_cfgdesc *all[32];
-	const struct tk_cfgdesc *one[1] = { &tk_cfgs_all[2] };
 	int rc = 0;
 
-	for (size_t i = 0; i < tk_nr_cfgs_all && i < 32; i++)
-		all[i] = &tk_cfgs_all[i];
-	rc |= run_cases("init-geometry", all_cfg_cases, 2, all, tk_nr_cfgs_all);
-	rc |= run_cases("init", once_cases, sizeof(once_cases) / sizeof(once_cases[0]), one, 1);
+	rc |= run_cases_all_cfgs("init-geometry", all_cfg_cases, 2);
+	rc |= run_cases_once("init", once_cases, sizeof(once_cases) / sizeof(once_cases[0]));
 	rc |= run_cases("destroy", op_cases, 1, NULL, 0);
 	return rc;
 }
