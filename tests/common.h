@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "testkit.h"
+#include "kit_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -86,7 +86,7 @@ static void t_vttbr(struct tk_fx *fx)
 /* Literal VTTBR values: the pool's first block is the root, at its pa_base. */
 static void t_vttbr_literal(struct tk_fx *fx)
 {
-	struct tk_env *env;
+	struct tdp_tk_pool *env;
 	struct tdp_config cfg;
 	struct tdp_pgtable pgt;
 	uint64_t v;

@@ -10,7 +10,7 @@
 static void t_init_geometry(struct tk_fx *fx)
 {
 	const struct tk_cfgdesc *cd = fx->cd;
-	struct tk_env *env = tk_env_new(cd->oa == 52 ? 0x000a000000000000ull : TK_PA_BASE_DEFAULT,
+	struct tdp_tk_pool *env = tk_env_new(cd->oa == 52 ? 0x000a000000000000ull : TK_PA_BASE_DEFAULT,
 					TK_ARENA_DEFAULT);
 	struct tdp_config cfg;
 	struct tdp_pgtable pgt;
@@ -52,7 +52,7 @@ static void t_init_geometry(struct tk_fx *fx)
 static void t_init_xlate(struct tk_fx *fx)
 {
 	const struct tk_cfgdesc *cd = fx->cd;
-	struct tk_env *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
+	struct tdp_tk_pool *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
 	struct tdp_config cfg;
 	struct tdp_pgtable pgt;
 	struct tdp_lookup_result r;
@@ -72,7 +72,7 @@ static void t_init_xlate(struct tk_fx *fx)
 /* granule_shift 0 means 4K. */
 static void t_init_granule_default(struct tk_fx *fx)
 {
-	struct tk_env *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
+	struct tdp_tk_pool *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
 	struct tdp_config cfg;
 	struct tdp_pgtable pgt;
 
@@ -92,7 +92,7 @@ static void t_init_granule_default(struct tk_fx *fx)
 static void t_init_valid_sizes(struct tk_fx *fx)
 {
 	static const unsigned int pa[] = { 32, 36, 40, 42, 44, 48, 52 };
-	struct tk_env *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
+	struct tdp_tk_pool *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
 
 	(void)fx;
 	assert_non_null(env);
@@ -122,7 +122,7 @@ static void t_init_valid_sizes(struct tk_fx *fx)
 	tk_env_free(env);
 }
 
-static void expect_init_fails(struct tk_env *env, const struct tdp_config *cfg, int err,
+static void expect_init_fails(struct tdp_tk_pool *env, const struct tdp_config *cfg, int err,
 			      const char *what)
 {
 	struct tdp_pgtable pgt;
@@ -142,7 +142,7 @@ static void expect_init_fails(struct tk_env *env, const struct tdp_config *cfg, 
 /* Every invalid configuration returns the documented error and holds no page. */
 static void t_init_invalid(struct tk_fx *fx)
 {
-	struct tk_env *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
+	struct tdp_tk_pool *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
 	struct tdp_config cfg;
 	struct tdp_mm_ops mm;
 	struct tdp_tlb_ops tlb;
@@ -232,7 +232,7 @@ static void t_init_invalid(struct tk_fx *fx)
 /* The root allocation fails: -ENOMEM, nothing held; then it works. */
 static void t_init_nomem(struct tk_fx *fx)
 {
-	struct tk_env *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
+	struct tdp_tk_pool *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
 	struct tdp_config cfg;
 	struct tdp_pgtable pgt;
 

@@ -10,13 +10,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "testkit.h"
+#include "kit_internal.h"
 
 #include <string.h>
 
 static int setup_env(void **state)
 {
-	struct tk_env *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
+	struct tdp_tk_pool *env = tk_env_new(TK_PA_BASE_DEFAULT, TK_ARENA_DEFAULT);
 
 	*state = env;
 	return env ? 0 : -1;
@@ -30,7 +30,7 @@ static int teardown_env(void **state)
 
 static void test_pool_alloc_align_zero(void **state)
 {
-	struct tk_env *env = *state;
+	struct tdp_tk_pool *env = *state;
 	void *blocks[9];
 
 	for (int o = 0; o < 9; o++) {
@@ -70,7 +70,7 @@ static void test_pool_alloc_align_zero(void **state)
 
 static void test_pool_detects_bad_free(void **state)
 {
-	struct tk_env *env = *state;
+	struct tdp_tk_pool *env = *state;
 	void *p = tk_mm_linear.zalloc_table(env, 16384);
 	void *q = tk_mm_linear.zalloc_table(env, 4096);
 
@@ -92,7 +92,7 @@ static void test_pool_detects_bad_free(void **state)
 
 static void test_pool_fault_injection(void **state)
 {
-	struct tk_env *env = *state;
+	struct tdp_tk_pool *env = *state;
 	void *p[4];
 
 	tk_fail_nth(env, 2);
@@ -128,7 +128,7 @@ static void test_pool_fault_injection(void **state)
 
 static void test_log_order(void **state)
 {
-	struct tk_env *env = *state;
+	struct tdp_tk_pool *env = *state;
 	size_t mark = tk_log_mark(env);
 	void *p = tk_mm_linear.zalloc_table(env, 4096);
 
@@ -148,7 +148,7 @@ static void test_log_order(void **state)
 }
 
 /* A hand-made 4K/40-bit table: root of two level-1 tables. */
-static void fake_pgt(struct tk_env *env, struct tdp_pgtable *pgt, uint64_t **root)
+static void fake_pgt(struct tdp_tk_pool *env, struct tdp_pgtable *pgt, uint64_t **root)
 {
 	memset(pgt, 0, sizeof(*pgt));
 	tk_config(env, &pgt->cfg, 12, 40, 40);
@@ -162,7 +162,7 @@ static void fake_pgt(struct tk_env *env, struct tdp_pgtable *pgt, uint64_t **roo
 
 static void test_ref_walker_decodes(void **state)
 {
-	struct tk_env *env = *state;
+	struct tdp_tk_pool *env = *state;
 	struct tdp_pgtable pgt;
 	uint64_t *root, *l2, *l3;
 	struct tk_snap s;

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "testkit.h"
+#include "kit_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +65,7 @@ static void check_lookup_hole(const struct tdp_pgtable *pgt, uint64_t gpa)
 			 ULL(gpa), rc, rc == 0 ? ULL(r.hpa) : 0ull);
 }
 
-void tk_check_table(struct tk_env *env, const struct tdp_pgtable *pgt, size_t extra_blocks)
+void tk_check_table(struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, size_t extra_blocks)
 {
 	struct tk_snap s;
 	uint64_t limit = 1ull << pgt->cfg.ia_bits;
@@ -110,7 +110,7 @@ void tk_check_table(struct tk_env *env, const struct tdp_pgtable *pgt, size_t ex
 	tk_snap_free(&s);
 }
 
-void tk_check_model(struct tk_env *env, const struct tdp_pgtable *pgt, const struct tk_model *m,
+void tk_check_model(struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, const struct tk_model *m,
 		    size_t extra_blocks)
 {
 	struct tk_snap s;
@@ -160,7 +160,7 @@ size_t tk_expect_leaves(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hp
 	return n;
 }
 
-void tk_check_layout(const struct tk_env *env, const struct tdp_pgtable *pgt, uint64_t gpa,
+void tk_check_layout(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, uint64_t gpa,
 		     uint64_t hpa, uint64_t size, tdp_attr_t attr, int max_level)
 {
 	struct tk_snap s;
@@ -321,7 +321,7 @@ static void changed_pieces(const struct tk_snap *before, const struct tk_snap *a
 	}
 }
 
-void tk_check_flushes(const struct tk_env *env, const struct tk_snap *before,
+void tk_check_flushes(const struct tdp_tk_pool *env, const struct tk_snap *before,
 		      const struct tk_snap *after, size_t mark)
 {
 	struct range *r = calloc(env->nr_ev - mark + 1, sizeof(*r));
@@ -415,7 +415,7 @@ void tk_check_flushes(const struct tk_env *env, const struct tk_snap *before,
 	free(r);
 }
 
-void tk_check_pool_clean(const struct tk_env *env)
+void tk_check_pool_clean(const struct tdp_tk_pool *env)
 {
 	if (env->errors)
 		fail_msg("pool errors: %zu, first: %s", env->errors, env->first_error);
@@ -423,7 +423,7 @@ void tk_check_pool_clean(const struct tk_env *env)
 		fail_msg("pool: %zu blocks (%zu bytes) outstanding", env->out_blocks, env->out_bytes);
 }
 
-void tk_destroy_check(struct tk_env *env, struct tdp_pgtable *pgt)
+void tk_destroy_check(struct tdp_tk_pool *env, struct tdp_pgtable *pgt)
 {
 	size_t mark = tk_log_mark(env);
 	bool seen_all = false;

@@ -5,7 +5,7 @@
  * tables that translate the same way have equal models whatever their leaf
  * sizes.
  */
-#include "testkit.h"
+#include "kit_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
  * outside the blocks, so a freed block can be poisoned entirely).
  */
 #define _DEFAULT_SOURCE 1 /* MAP_ANONYMOUS, MAP_NORESERVE */
-#include "testkit.h"
+#include "kit_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +35,12 @@ struct tk_freelist {
 	size_t n, cap;
 };
 
-static struct tk_freelist *fl_of(struct tk_env *env)
+static struct tk_freelist *fl_of(struct tdp_tk_pool *env)
 {
 	return (struct tk_freelist *)env->freelists;
 }
 
-static void record_error(struct tk_env *env, const char *msg, uint64_t a, uint64_t b)
+static void record_error(struct tdp_tk_pool *env, const char *msg, uint64_t a, uint64_t b)
 {
 	if (env->errors == 0)
 		snprintf(env->first_error, sizeof(env->first_error), "%s (0x%llx, 0x%llx)", msg,
@@ -48,7 +48,7 @@ static void record_error(struct tk_env *env, const char *msg, uint64_t a, uint64
 	env->errors++;
 }
 
-static void log_event(struct tk_env *env, enum tk_ev_kind kind, uint64_t a, uint64_t b, int level,
+static void log_event(struct tdp_tk_pool *env, enum tk_ev_kind kind, uint64_t a, uint64_t b, int level,
 		      bool tables)
 {
 	if (env->nr_ev == env->cap_ev) {
@@ -75,9 +75,9 @@ static int order_of(size_t size)
 	return -1;
 }
 
-struct tk_env *tk_env_new(uint64_t pa_base, size_t arena_size)
+struct tdp_tk_pool *tk_env_new(uint64_t pa_base, size_t arena_size)
 {
-	struct tk_env *env;
+	struct tdp_tk_pool *env;
 	size_t reserve;
 	uint8_t *map;
 	uintptr_t aligned;
@@ -111,7 +111,7 @@ struct tk_env *tk_env_new(uint64_t pa_base, size_t arena_size)
 	return env;
 }
 
-void tk_env_free(struct tk_env *env)
+void tk_env_free(struct tdp_tk_pool *env)
 {
 	struct tk_freelist *fl;
 
@@ -134,19 +134,19 @@ void tk_env_free(struct tk_env *env)
 	free(env);
 }
 
-uintptr_t tk_linear_offset(const struct tk_env *env)
+uintptr_t tk_linear_offset(const struct tdp_tk_pool *env)
 {
 	return (uintptr_t)env->base - (uintptr_t)env->pa_base;
 }
 
-void *tk_pa_to_va(const struct tk_env *env, uint64_t pa)
+void *tk_pa_to_va(const struct tdp_tk_pool *env, uint64_t pa)
 {
 	if (pa < env->pa_base || pa - env->pa_base >= env->arena_size)
 		return NULL;
 	return env->base + (pa - env->pa_base);
 }
 
-uint64_t tk_va_to_pa(const struct tk_env *env, const void *va)
+uint64_t tk_va_to_pa(const struct tdp_tk_pool *env, const void *va)
 {
 	const uint8_t *p = va;
 
@@ -155,7 +155,7 @@ uint64_t tk_va_to_pa(const struct tk_env *env, const void *va)
 	return (uint64_t)(p - env->base) + env->pa_base;
 }
 
-bool tk_pool_live(const struct tk_env *env, uint64_t pa, size_t size)
+bool tk_pool_live(const struct tdp_tk_pool *env, uint64_t pa, size_t size)
 {
 	int o = order_of(size);
 	uint64_t off;
@@ -168,7 +168,7 @@ bool tk_pool_live(const struct tk_env *env, uint64_t pa, size_t size)
 	return env->meta[off >> TK_MIN_SHIFT] == (uint8_t)(o + 1);
 }
 
-static bool should_fail(struct tk_env *env)
+static bool should_fail(struct tdp_tk_pool *env)
 {
 	if (env->fail_all)
 		return true;
@@ -186,7 +186,7 @@ static bool should_fail(struct tk_env *env)
 
 static void *pool_zalloc(void *ctx, size_t size)
 {
-	struct tk_env *env = ctx;
+	struct tdp_tk_pool *env = ctx;
 	struct tk_freelist *fl = fl_of(env);
 	int o = order_of(size);
 	size_t off;
@@ -245,7 +245,7 @@ static void *pool_zalloc(void *ctx, size_t size)
 
 static void pool_free(void *ctx, void *va, size_t size)
 {
-	struct tk_env *env = ctx;
+	struct tdp_tk_pool *env = ctx;
 	struct tk_freelist *fl = fl_of(env);
 	uint8_t *p = va;
 	int o = order_of(size);
@@ -272,6 +272,8 @@ static void pool_free(void *ctx, void *va, size_t size)
 		record_error(env, "free: size differs from the allocation", off + env->pa_base, size);
 		return;
 	}
+	if (env->on_free)
+		env->on_free(env->on_free_ctx, off + env->pa_base, size);
 	env->meta[off >> TK_MIN_SHIFT] = 0;
 	log_event(env, TK_EV_FREE, off + env->pa_base, size, 0, false);
 	memset(p, 0xa5, size); /* make a use after free visible even without ASan */
@@ -295,7 +297,7 @@ static void pool_free(void *ctx, void *va, size_t size)
 
 static uint64_t pool_virt_to_phys(void *ctx, void *va)
 {
-	struct tk_env *env = ctx;
+	struct tdp_tk_pool *env = ctx;
 	uint64_t pa = tk_va_to_pa(env, va);
 
 	if (pa == ~0ull)
@@ -305,7 +307,7 @@ static uint64_t pool_virt_to_phys(void *ctx, void *va)
 
 static void *pool_phys_to_virt(void *ctx, uint64_t pa)
 {
-	struct tk_env *env = ctx;
+	struct tdp_tk_pool *env = ctx;
 	void *va = tk_pa_to_va(env, pa);
 
 	if (!va)
@@ -325,26 +327,26 @@ const struct tdp_mm_ops tk_mm_xlate = {
 	.phys_to_virt = pool_phys_to_virt,
 };
 
-void tk_fail_nth(struct tk_env *env, long n)
+void tk_fail_nth(struct tdp_tk_pool *env, long n)
 {
 	env->fail_countdown = n;
 	env->fail_sticky = false;
 	env->fail_fired = false;
 }
 
-void tk_fail_from(struct tk_env *env, long n)
+void tk_fail_from(struct tdp_tk_pool *env, long n)
 {
 	env->fail_countdown = n;
 	env->fail_sticky = true;
 	env->fail_fired = false;
 }
 
-void tk_fail_all(struct tk_env *env, bool on)
+void tk_fail_all(struct tdp_tk_pool *env, bool on)
 {
 	env->fail_all = on;
 }
 
-void tk_fail_off(struct tk_env *env)
+void tk_fail_off(struct tdp_tk_pool *env)
 {
 	env->fail_countdown = -1;
 	env->fail_sticky = false;
@@ -354,7 +356,7 @@ void tk_fail_off(struct tk_env *env)
 /* ------------------------------------------------------------------ */
 /* Recording TLB                                                       */
 
-static void record_probes(struct tk_env *env, size_t event, uint64_t gpa, uint64_t size, bool all)
+static void record_probes(struct tdp_tk_pool *env, size_t event, uint64_t gpa, uint64_t size, bool all)
 {
 	if (!env->watch || !env->nr_probes)
 		return;
@@ -384,7 +386,7 @@ static void record_probes(struct tk_env *env, size_t event, uint64_t gpa, uint64
 
 static void tlb_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables)
 {
-	struct tk_env *env = ctx;
+	struct tdp_tk_pool *env = ctx;
 
 	env->flush_ranges++;
 	if (size == 0)
@@ -395,7 +397,7 @@ static void tlb_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, b
 
 static void tlb_flush_all(void *ctx)
 {
-	struct tk_env *env = ctx;
+	struct tdp_tk_pool *env = ctx;
 
 	env->flush_alls++;
 	log_event(env, TK_EV_FLUSH_ALL, 0, 0, TDP_LEVEL_ANY, true);
@@ -407,12 +409,12 @@ const struct tdp_tlb_ops tk_tlb = {
 	.flush_all = tlb_flush_all,
 };
 
-size_t tk_log_mark(const struct tk_env *env)
+size_t tk_log_mark(const struct tdp_tk_pool *env)
 {
 	return env->nr_ev;
 }
 
-size_t tk_log_count(const struct tk_env *env, size_t mark, enum tk_ev_kind kind)
+size_t tk_log_count(const struct tdp_tk_pool *env, size_t mark, enum tk_ev_kind kind)
 {
 	size_t n = 0;
 
@@ -421,13 +423,13 @@ size_t tk_log_count(const struct tk_env *env, size_t mark, enum tk_ev_kind kind)
 	return n;
 }
 
-void tk_log_clear(struct tk_env *env)
+void tk_log_clear(struct tdp_tk_pool *env)
 {
 	env->nr_ev = 0;
 	env->nr_hits = 0;
 }
 
-void tk_log_dump(const struct tk_env *env, size_t mark)
+void tk_log_dump(const struct tdp_tk_pool *env, size_t mark)
 {
 	static const char *const names[] = { "?", "alloc", "free", "flush_range", "flush_all" };
 
@@ -440,7 +442,7 @@ void tk_log_dump(const struct tk_env *env, size_t mark)
 	}
 }
 
-void tk_probes_set(struct tk_env *env, const struct tdp_pgtable *pgt, const uint64_t *gpas, size_t n)
+void tk_probes_set(struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, const uint64_t *gpas, size_t n)
 {
 	free(env->probes);
 	env->probes = NULL;
@@ -458,7 +460,7 @@ void tk_probes_set(struct tk_env *env, const struct tdp_pgtable *pgt, const uint
 	env->nr_probes = n;
 }
 
-void tk_probes_clear(struct tk_env *env)
+void tk_probes_clear(struct tdp_tk_pool *env)
 {
 	tk_probes_set(env, NULL, NULL, 0);
 }
@@ -466,7 +468,7 @@ void tk_probes_clear(struct tk_env *env)
 /* ------------------------------------------------------------------ */
 /* Configurations                                                      */
 
-void tk_config(struct tk_env *env, struct tdp_config *cfg, unsigned int granule_shift,
+void tk_config(struct tdp_tk_pool *env, struct tdp_config *cfg, unsigned int granule_shift,
 	       unsigned int ia_bits, unsigned int oa_bits)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -481,11 +483,132 @@ void tk_config(struct tk_env *env, struct tdp_config *cfg, unsigned int granule_
 	cfg->tlb_ctx = env;
 }
 
-void tk_config_xlate(struct tk_env *env, struct tdp_config *cfg, unsigned int granule_shift,
+void tk_config_xlate(struct tdp_tk_pool *env, struct tdp_config *cfg, unsigned int granule_shift,
 		     unsigned int ia_bits, unsigned int oa_bits)
 {
 	tk_config(env, cfg, granule_shift, ia_bits, oa_bits);
 	cfg->mm = &tk_mm_xlate;
 	/* wrong on purpose: a table that used it would crash or be caught */
 	cfg->linear_offset = (uintptr_t)0x1000;
+}
+
+/* ------------------------------------------------------------------ */
+/* The public pool API (include/tdp/testkit.h)                         */
+
+struct tdp_tk_pool *tdp_tk_pool_new(uint64_t pa_base, size_t arena_size)
+{
+	if (arena_size == 0 || (arena_size & ((1u << TK_MIN_SHIFT) - 1)))
+		return NULL;
+	return tk_env_new(pa_base, arena_size);
+}
+
+void tdp_tk_pool_delete(struct tdp_tk_pool *pool)
+{
+	tk_env_free(pool);
+}
+
+void tdp_tk_pool_config(struct tdp_tk_pool *pool, struct tdp_config *cfg)
+{
+	cfg->mm = &tk_mm_linear;
+	cfg->mm_ctx = pool;
+	cfg->linear_offset = tk_linear_offset(pool);
+}
+
+void tdp_tk_pool_config_xlate(struct tdp_tk_pool *pool, struct tdp_config *cfg)
+{
+	cfg->mm = &tk_mm_xlate;
+	cfg->mm_ctx = pool;
+	cfg->linear_offset = 0;
+}
+
+void tdp_tk_pool_stats(const struct tdp_tk_pool *pool, struct tdp_tk_pool_stats *st)
+{
+	st->out_blocks = pool->out_blocks;
+	st->out_bytes = pool->out_bytes;
+	st->allocs = pool->allocs;
+	st->frees = pool->frees;
+	st->failed_allocs = pool->failed_allocs;
+	st->errors = pool->errors;
+}
+
+const char *tdp_tk_pool_first_error(const struct tdp_tk_pool *pool)
+{
+	return pool->errors ? pool->first_error : "";
+}
+
+void tdp_tk_pool_fail_nth(struct tdp_tk_pool *pool, long n)
+{
+	tk_fail_nth(pool, n);
+}
+
+void tdp_tk_pool_fail_from(struct tdp_tk_pool *pool, long n)
+{
+	tk_fail_from(pool, n);
+}
+
+void tdp_tk_pool_fail_off(struct tdp_tk_pool *pool)
+{
+	tk_fail_off(pool);
+}
+
+bool tdp_tk_pool_live(const struct tdp_tk_pool *pool, uint64_t pa, size_t size)
+{
+	return tk_pool_live(pool, pa, size);
+}
+
+void *tdp_tk_pool_va(const struct tdp_tk_pool *pool, uint64_t pa)
+{
+	return tk_pa_to_va(pool, pa);
+}
+
+uint64_t tdp_tk_pool_pa(const struct tdp_tk_pool *pool, const void *va)
+{
+	return tk_va_to_pa(pool, va);
+}
+
+/* The order of the live block holding byte offset o (its head in *head), or -1. */
+static int block_at(const struct tdp_tk_pool *pool, uint64_t o, uint64_t *head)
+{
+	for (int k = 0; k < TK_NR_ORDERS; k++) {
+		uint64_t h = o & ~(((uint64_t)1 << (TK_MIN_SHIFT + k)) - 1);
+
+		if (pool->meta[h >> TK_MIN_SHIFT] == (uint8_t)(k + 1)) {
+			*head = h;
+			return k;
+		}
+	}
+	return -1;
+}
+
+/* Only live blocks are memory to a walker: a walk into a freed table is an external abort. */
+static const void *pool_mem_ptr(void *ctx, uint64_t pa, size_t size)
+{
+	const struct tdp_tk_pool *pool = ctx;
+	uint64_t off, o, head;
+
+	if (pa < pool->pa_base || size == 0)
+		return NULL;
+	off = pa - pool->pa_base;
+	if (off >= pool->arena_size || pool->arena_size - off < size)
+		return NULL;
+	for (o = off; o < off + size;) {
+		int k = block_at(pool, o, &head);
+
+		if (k < 0)
+			return NULL;
+		o = head + ((uint64_t)1 << (TK_MIN_SHIFT + k));
+	}
+	return pool->base + off;
+}
+
+struct tdp_tk_mem tdp_tk_pool_mem(struct tdp_tk_pool *pool)
+{
+	return (struct tdp_tk_mem){ .ptr = pool_mem_ptr, .ctx = pool };
+}
+
+void tdp_tk_pool_on_free(struct tdp_tk_pool *pool, void (*fn)(void *ctx, uint64_t pa, size_t size),
+			 void *ctx)
+{
+	pool->on_free = fn;
+	pool->on_free_ctx = ctx;
 }

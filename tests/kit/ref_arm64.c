@@ -4,7 +4,7 @@
  * section 2 (not from lib/): it reads the raw descriptors from the pool's
  * memory as the hardware would and flags everything libtdp must not write.
  */
-#include "testkit.h"
+#include "kit_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -133,7 +133,7 @@ tdp_attr_t tk_arm64_decode_attr(uint64_t pte, bool xnx)
 }
 
 struct walker {
-	const struct tk_env *env;
+	const struct tdp_tk_pool *env;
 	const struct tdp_pgtable *pgt;
 	struct tk_geo g;
 	bool xnx;
@@ -180,7 +180,7 @@ static uint64_t addr_bits(const struct walker *w)
 	return m;
 }
 
-static bool init_walker(struct walker *w, const struct tk_env *env, const struct tdp_pgtable *pgt)
+static bool init_walker(struct walker *w, const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt)
 {
 	memset(w, 0, sizeof(*w));
 	w->env = env;
@@ -318,7 +318,7 @@ static size_t walk_table(struct walker *w, const uint64_t *tbl, unsigned int lev
 	return valid;
 }
 
-void tk_snap_take(const struct tk_env *env, const struct tdp_pgtable *pgt, struct tk_snap *s)
+void tk_snap_take(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, struct tk_snap *s)
 {
 	struct walker w;
 	const uint64_t *root;
@@ -371,7 +371,7 @@ bool tk_snap_same(const struct tk_snap *a, const struct tk_snap *b)
 	return true;
 }
 
-int tk_ref_translate(const struct tk_env *env, const struct tdp_pgtable *pgt, uint64_t gpa,
+int tk_ref_translate(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, uint64_t gpa,
 		     struct tk_leaf *leaf)
 {
 	struct walker w;

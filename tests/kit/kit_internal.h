@@ -9,14 +9,15 @@
  * code with lib/: it decodes the descriptors the way the hardware would and
  * reports anything the hardware would not accept as an "anomaly".
  */
-#ifndef TDP_TESTKIT_H
-#define TDP_TESTKIT_H
+#ifndef TDP_TESTS_KIT_INTERNAL_H
+#define TDP_TESTS_KIT_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <tdp/tdp.h>
+#include <tdp/testkit.h>
 
 /* ------------------------------------------------------------------ */
 /* Event log                                                           */
@@ -49,7 +50,7 @@ struct tk_probe_hit {
 
 #define TK_NR_ORDERS 9 /* block sizes 4 KiB << 0 .. 4 KiB << 8 (1 MiB) */
 
-struct tk_env {
+struct tdp_tk_pool {
 	/* pool */
 	uint8_t *base;
 	size_t arena_size;
@@ -81,6 +82,9 @@ struct tk_env {
 	size_t nr_hits, cap_hits;
 	/* tlb callback counters */
 	size_t flush_ranges, flush_alls;
+	/* called before every free (the TLB model) */
+	void (*on_free)(void *ctx, uint64_t pa, size_t size);
+	void *on_free_ctx;
 };
 
 extern const struct tdp_mm_ops tk_mm_linear; /* zalloc_table/free_table only: cfg.linear_offset */
@@ -91,37 +95,37 @@ extern const struct tdp_tlb_ops tk_tlb;
 #define TK_ARENA_DEFAULT   (512ull << 20)
 
 /* Create an environment (arena reserved with MAP_NORESERVE). NULL on failure. */
-struct tk_env *tk_env_new(uint64_t pa_base, size_t arena_size);
-void tk_env_free(struct tk_env *env);
+struct tdp_tk_pool *tk_env_new(uint64_t pa_base, size_t arena_size);
+void tk_env_free(struct tdp_tk_pool *env);
 
-uintptr_t tk_linear_offset(const struct tk_env *env);
-void *tk_pa_to_va(const struct tk_env *env, uint64_t pa);
-uint64_t tk_va_to_pa(const struct tk_env *env, const void *va);
+uintptr_t tk_linear_offset(const struct tdp_tk_pool *env);
+void *tk_pa_to_va(const struct tdp_tk_pool *env, uint64_t pa);
+uint64_t tk_va_to_pa(const struct tdp_tk_pool *env, const void *va);
 /* true if [pa, pa + size) is exactly one live block of the pool */
-bool tk_pool_live(const struct tk_env *env, uint64_t pa, size_t size);
+bool tk_pool_live(const struct tdp_tk_pool *env, uint64_t pa, size_t size);
 
 /* Fault injection. */
-void tk_fail_nth(struct tk_env *env, long n);  /* only the n-th allocation from now (0 = next) */
-void tk_fail_from(struct tk_env *env, long n); /* the n-th and every later one */
-void tk_fail_all(struct tk_env *env, bool on);
-void tk_fail_off(struct tk_env *env);
+void tk_fail_nth(struct tdp_tk_pool *env, long n);  /* only the n-th allocation from now (0 = next) */
+void tk_fail_from(struct tdp_tk_pool *env, long n); /* the n-th and every later one */
+void tk_fail_all(struct tdp_tk_pool *env, bool on);
+void tk_fail_off(struct tdp_tk_pool *env);
 
 /* Event log. */
-size_t tk_log_mark(const struct tk_env *env);
-size_t tk_log_count(const struct tk_env *env, size_t mark, enum tk_ev_kind kind);
-void tk_log_clear(struct tk_env *env);
-void tk_log_dump(const struct tk_env *env, size_t mark);
+size_t tk_log_mark(const struct tdp_tk_pool *env);
+size_t tk_log_count(const struct tdp_tk_pool *env, size_t mark, enum tk_ev_kind kind);
+void tk_log_clear(struct tdp_tk_pool *env);
+void tk_log_dump(const struct tdp_tk_pool *env, size_t mark);
 
 /* Probes: watch `pgt`, record at each flush whether each probe was mapped. */
-void tk_probes_set(struct tk_env *env, const struct tdp_pgtable *pgt, const uint64_t *gpas,
+void tk_probes_set(struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, const uint64_t *gpas,
 		   size_t n);
-void tk_probes_clear(struct tk_env *env);
+void tk_probes_clear(struct tdp_tk_pool *env);
 
 /* Fill cfg for arm64 stage-2 with the pool in linear-offset mode. */
-void tk_config(struct tk_env *env, struct tdp_config *cfg, unsigned int granule_shift,
+void tk_config(struct tdp_tk_pool *env, struct tdp_config *cfg, unsigned int granule_shift,
 	       unsigned int ia_bits, unsigned int oa_bits);
 /* Same with virt_to_phys/phys_to_virt (linear_offset poisoned). */
-void tk_config_xlate(struct tk_env *env, struct tdp_config *cfg, unsigned int granule_shift,
+void tk_config_xlate(struct tdp_tk_pool *env, struct tdp_config *cfg, unsigned int granule_shift,
 		     unsigned int ia_bits, unsigned int oa_bits);
 
 /* ------------------------------------------------------------------ */
@@ -181,12 +185,12 @@ struct tk_snap {
 };
 
 /* Walk the whole table from its root: every leaf, every table, anomalies. */
-void tk_snap_take(const struct tk_env *env, const struct tdp_pgtable *pgt, struct tk_snap *s);
+void tk_snap_take(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, struct tk_snap *s);
 void tk_snap_free(struct tk_snap *s);
 /* Leaves and table pointers identical (raw pte, level, gpa). */
 bool tk_snap_same(const struct tk_snap *a, const struct tk_snap *b);
 /* Reference translation of one address: 0 or -TDP_ENOENT; anomalies -> -TDP_EINVAL */
-int tk_ref_translate(const struct tk_env *env, const struct tdp_pgtable *pgt, uint64_t gpa,
+int tk_ref_translate(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, uint64_t gpa,
 		     struct tk_leaf *leaf);
 /* Decode a leaf descriptor's attributes the way the hardware reads them. */
 tdp_attr_t tk_arm64_decode_attr(uint64_t pte, bool xnx);
@@ -238,16 +242,16 @@ bool tk_model_any(const struct tk_model *m, uint64_t gpa, uint64_t size);
  * geometry of pgt equals the kit's, tdp_lookup agrees with the reference
  * walker on every leaf (sampled) and on the holes between them.
  */
-void tk_check_table(struct tk_env *env, const struct tdp_pgtable *pgt, size_t extra_blocks);
+void tk_check_table(struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, size_t extra_blocks);
 /* The table translates exactly as the model says (and tk_check_table). */
-void tk_check_model(struct tk_env *env, const struct tdp_pgtable *pgt, const struct tk_model *m,
+void tk_check_model(struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, const struct tk_model *m,
 		    size_t extra_blocks);
 /*
  * Leaves inside [gpa, gpa + size) are exactly the largest-leaf
  * decomposition for hpa with the level cap `max_level` (-1: none), each
  * with `attr`.
  */
-void tk_check_layout(const struct tk_env *env, const struct tdp_pgtable *pgt, uint64_t gpa,
+void tk_check_layout(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, uint64_t gpa,
 		     uint64_t hpa, uint64_t size, tdp_attr_t attr, int max_level);
 /* Largest-leaf decomposition: fills levels[] (up to max), returns count. */
 size_t tk_expect_leaves(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
@@ -267,14 +271,14 @@ size_t tk_expect_leaves(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hp
  *   valid leaf with a different output address or level was seen unmapped
  *   by some flush (break-before-make).
  */
-void tk_check_flushes(const struct tk_env *env, const struct tk_snap *before,
+void tk_check_flushes(const struct tdp_tk_pool *env, const struct tk_snap *before,
 		      const struct tk_snap *after, size_t mark);
 
 /* destroy: returns 0, one flush_all before every free, pool empty, no error. */
-void tk_destroy_check(struct tk_env *env, struct tdp_pgtable *pgt);
+void tk_destroy_check(struct tdp_tk_pool *env, struct tdp_pgtable *pgt);
 
 /* Pool has nothing outstanding and no error. */
-void tk_check_pool_clean(const struct tk_env *env);
+void tk_check_pool_clean(const struct tdp_tk_pool *env);
 
 /* ------------------------------------------------------------------ */
 /* Fixture: one table on one configuration, with a model and checked   */
@@ -282,7 +286,7 @@ void tk_check_pool_clean(const struct tk_env *env);
 
 struct tk_fx {
 	const struct tk_cfgdesc *cd;
-	struct tk_env *env;
+	struct tdp_tk_pool *env;
 	struct tdp_pgtable pgt;
 	struct tk_model m;
 	struct tk_geo g;

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libtdp test kit: what a hypervisor's own tests need to prove its stage-2
+ * tables right on a laptop. Host only (it uses libc); link `tdp-testkit`
+ * (pkg-config tdp-testkit, or the Meson dependency tdp_testkit_dep).
+ *
+ * - A page pool implementing struct tdp_mm_ops, counting pages, detecting
+ *   bad frees and failing chosen allocations.
+ * - Reference walkers, written from the architecture specifications and
+ *   sharing no code with lib/: given raw table memory and the registers the
+ *   hardware would be given, they translate an access or report the fault.
+ * - A TLB-coherence model implementing struct tdp_tlb_ops: it caches
+ *   translations the way a TLB would and reports every one that the library
+ *   changed without invalidating it, and every table freed under one.
+ * - A differential driver: random operation sequences checked after every
+ *   step against a page-granular model, through the reference walker, the
+ *   TLB model and the pool's leak count; the same driver behind fuzzers.
+ *
+ * Functions return 0 or a negative TDP_E* code unless said otherwise.
+ */
+#ifndef TDP_TESTKIT_H
+#define TDP_TESTKIT_H
+
+#include <tdp/tdp.h>
+
+/* ------------------------------------------------------------------ */
+/* Physical memory as the reference walkers read it                    */
+/* ------------------------------------------------------------------ */
+
+struct tdp_tk_mem {
+	/* `size` readable bytes at physical address pa, or NULL if nothing is there. */
+	const void *(*ptr)(void *ctx, uint64_t pa, size_t size);
+	void *ctx;
+};
+
+/* ------------------------------------------------------------------ */
+/* Page pool                                                            */
+/* ------------------------------------------------------------------ */
+
+struct tdp_tk_pool;
+
+/*
+ * A pool over one reserved arena (mmap, MAP_NORESERVE) of arena_size bytes
+ * whose physical addresses start at pa_base (any 1 MiB-aligned value; keep
+ * pa_base + arena_size under 2^oa_bits of the tables it serves). Blocks are
+ * power-of-two sizes from 4 KiB to 1 MiB, aligned to their size.
+ * Returns NULL if the arena cannot be reserved or the arguments are bad.
+ */
+struct tdp_tk_pool *tdp_tk_pool_new(uint64_t pa_base, size_t arena_size);
+void tdp_tk_pool_delete(struct tdp_tk_pool *pool);
+
+/* Set cfg->mm, mm_ctx and linear_offset (no translation callbacks). */
+void tdp_tk_pool_config(struct tdp_tk_pool *pool, struct tdp_config *cfg);
+/* Same, with virt_to_phys/phys_to_virt callbacks instead of the offset. */
+void tdp_tk_pool_config_xlate(struct tdp_tk_pool *pool, struct tdp_config *cfg);
+
+struct tdp_tk_pool_stats {
+	size_t out_blocks, out_bytes; /* handed out and not given back */
+	size_t allocs, frees;         /* successful calls */
+	size_t failed_allocs;         /* injected or out-of-arena failures */
+	size_t errors;                /* bad frees: unknown block, wrong size, twice */
+};
+void tdp_tk_pool_stats(const struct tdp_tk_pool *pool, struct tdp_tk_pool_stats *st);
+/* Text of the first error, or "" if none. */
+const char *tdp_tk_pool_first_error(const struct tdp_tk_pool *pool);
+
+/* Fault injection: fail only the n-th allocation from now (0 = the next one). */
+void tdp_tk_pool_fail_nth(struct tdp_tk_pool *pool, long n);
+/* Fail the n-th allocation from now and every later one. */
+void tdp_tk_pool_fail_from(struct tdp_tk_pool *pool, long n);
+void tdp_tk_pool_fail_off(struct tdp_tk_pool *pool);
+
+/* Is [pa, pa + size) exactly one block the pool handed out? */
+bool tdp_tk_pool_live(const struct tdp_tk_pool *pool, uint64_t pa, size_t size);
+void *tdp_tk_pool_va(const struct tdp_tk_pool *pool, uint64_t pa);
+uint64_t tdp_tk_pool_pa(const struct tdp_tk_pool *pool, const void *va);
+/* A reader over the pool's live blocks, for the reference walkers. */
+struct tdp_tk_mem tdp_tk_pool_mem(struct tdp_tk_pool *pool);
+/* Call fn(ctx, pa, size) before every free (the TLB model uses it). NULL removes it. */
+void tdp_tk_pool_on_free(struct tdp_tk_pool *pool, void (*fn)(void *ctx, uint64_t pa, size_t size),
+			 void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Reference walkers                                                    */
+/* ------------------------------------------------------------------ */
+
+/* Access kinds (combine one of READ/WRITE/EXEC with USER if needed). */
+#define TDP_TK_PROBE 0x0u /* no access check: report the translation only */
+#define TDP_TK_READ  0x1u
+#define TDP_TK_WRITE 0x2u
+#define TDP_TK_EXEC  0x4u
+#define TDP_TK_USER  0x8u /* from the guest's user level (execute-permission split) */
+
+enum tdp_tk_result {
+	TDP_TK_OK = 0,
+	TDP_TK_TRANSLATION_FAULT, /* invalid/reserved descriptor, input out of range, no leaf there */
+	TDP_TK_ADDRESS_SIZE_FAULT, /* output or next-table address above the output size */
+	TDP_TK_ACCESS_FLAG_FAULT,
+	TDP_TK_PERMISSION_FAULT,
+	TDP_TK_EXTERNAL_ABORT,    /* a table the walk needs is not in memory */
+	TDP_TK_EPT_MISCONFIG,     /* x86 EPT misconfiguration */
+	TDP_TK_GUEST_PAGE_FAULT,  /* RISC-V guest-page fault */
+	/*
+	 * Something the architecture leaves unpredictable or that no
+	 * correct library writes (RES0 bits set, a block address with bits
+	 * below its size, a register combination the hardware rejects).
+	 */
+	TDP_TK_MALFORMED,
+};
+
+struct tdp_tk_xlate {
+	enum tdp_tk_result result;
+	int level;          /* the architecture's own level of the leaf or of the fault */
+	uint64_t span_base; /* what the leaf, or the entry that faulted, covers */
+	uint64_t span_size;
+	uint64_t hpa;       /* OK: host address of the accessed byte */
+	tdp_attr_t attr;    /* OK or PERMISSION_FAULT: what the leaf grants (neutral form) */
+	uint64_t pte;       /* the leaf, or the descriptor that faulted */
+	unsigned int nr_tables;
+	uint64_t tables[TDP_MAX_LEVELS + 1]; /* table pages read, root first (walk-cache content) */
+	char why[120];      /* for faults and MALFORMED: what the walker saw */
+};
+
+/* arm64 stage 2: the walk that VTCR_EL2 and VTTBR_EL2 configure. */
+#define TDP_TK_ARM64_FEAT_XNX (1u << 0) /* the CPU implements FEAT_XNX */
+struct tdp_tk_arm64_regs {
+	uint64_t vtcr, vttbr;
+	uint32_t features; /* TDP_TK_ARM64_FEAT_* */
+};
+
+/*
+ * Translate ipa for `access` as an arm64 stage-2 walk would. Returns 0 with
+ * the outcome in *x, or -TDP_EINVAL for NULL arguments or unknown access bits.
+ */
+int tdp_tk_ref_arm64(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *regs,
+		     uint64_t ipa, unsigned int access, struct tdp_tk_xlate *x);
+
+/* A reference walker bound to one table's registers and memory. */
+struct tdp_tk_ref {
+	enum tdp_format format;
+	struct tdp_tk_mem mem;
+	union {
+		struct tdp_tk_arm64_regs arm64;
+	} regs;
+};
+
+/*
+ * Bind a walker to a libtdp table: its registers come from the library's
+ * register helpers (VMID 0), its memory from `mem`. -TDP_EINVAL for NULL or
+ * an unsupported format.
+ */
+int tdp_tk_ref_for(struct tdp_tk_ref *ref, const struct tdp_pgtable *pgt,
+		   const struct tdp_tk_mem *mem);
+int tdp_tk_ref_translate(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned int access,
+			 struct tdp_tk_xlate *x);
+
+/*
+ * Visit, in address order, every leaf and every MALFORMED or
+ * EXTERNAL_ABORT outcome in [gpa, gpa + size), skipping holes a whole
+ * faulting entry at a time. fn returns non-zero to stop; that value is
+ * returned. *tables (optional) receives the number of distinct table pages
+ * the walks passed through (root included), for leak accounting.
+ */
+int tdp_tk_ref_leaves(const struct tdp_tk_ref *ref, uint64_t gpa, uint64_t size,
+		      int (*fn)(const struct tdp_tk_xlate *x, void *arg), void *arg,
+		      size_t *tables);
+
+/* ------------------------------------------------------------------ */
+/* TLB-coherence model                                                  */
+/* ------------------------------------------------------------------ */
+
+struct tdp_tk_tlb;
+
+/* Model options */
+#define TDP_TK_TLB_BBM (1u << 0) /* arm64: a valid->valid change of output, memory type or size
+				    must be broken (invalid) when its flush comes */
+
+/*
+ * A model TLB of up to `capacity` cached translations. Pass it as
+ * cfg.tlb_ctx with cfg.tlb = &tdp_tk_tlb_ops, then tdp_tk_tlb_attach() once
+ * the table exists. With `pool`, a table freed while a cached walk goes
+ * through it is a violation. NULL on bad arguments or no memory.
+ */
+struct tdp_tk_tlb *tdp_tk_tlb_new(size_t capacity, struct tdp_tk_pool *pool, uint32_t flags);
+void tdp_tk_tlb_delete(struct tdp_tk_tlb *tlb);
+extern const struct tdp_tlb_ops tdp_tk_tlb_ops;
+/* Walk with this reference from now on (the model keeps a copy). */
+void tdp_tk_tlb_attach(struct tdp_tk_tlb *tlb, const struct tdp_tk_ref *ref);
+
+/*
+ * Cache the translation of gpa for `access` if the walk succeeds, like a
+ * TLB fill by a vCPU (evicting the oldest entry when full). Returns 1 if
+ * cached, 0 if the walk faulted, or a negative code.
+ */
+int tdp_tk_tlb_fill(struct tdp_tk_tlb *tlb, uint64_t gpa, unsigned int access);
+
+/*
+ * Re-walk every cached translation: each must still be what the tables say
+ * (the library changed it without invalidating it otherwise). Call after
+ * every operation. Returns the number of violations found so far (this
+ * check, those seen inside the flush callbacks and the frees).
+ */
+size_t tdp_tk_tlb_check(struct tdp_tk_tlb *tlb);
+/* Text of the first violation, or "". */
+const char *tdp_tk_tlb_first_violation(const struct tdp_tk_tlb *tlb);
+
+struct tdp_tk_tlb_stats {
+	size_t cached, fills, flush_ranges, flush_alls, dropped, violations;
+};
+void tdp_tk_tlb_stats(const struct tdp_tk_tlb *tlb, struct tdp_tk_tlb_stats *st);
+
+/* ------------------------------------------------------------------ */
+/* Differential driver                                                  */
+/* ------------------------------------------------------------------ */
+
+struct tdp_tk_diff_opts {
+	/*
+	 * The table to test: format, ia_bits, oa_bits, granule_shift, flags
+	 * and leaf_levels. mm and tlb are the driver's own.
+	 */
+	struct tdp_config cfg;
+	uint64_t seed;
+	uint64_t ops;                /* operations to run */
+	unsigned int fail_percent;   /* share of operations run with an injected allocation failure */
+	bool shrink;                 /* on failure, shrink the sequence and print a reproducer */
+	/* Where the driver prints (one line per call, no newline); NULL: stderr. */
+	void (*print)(void *arg, const char *line);
+	void *print_arg;
+};
+
+struct tdp_tk_diff_stats {
+	uint64_t ops, map, unmap, zap, split, protect, noreplace_eexist, enomem, tlb_fills;
+};
+
+/*
+ * Run o->ops random operations (map / unmap / zap with a budget / split /
+ * protect, random alignment, sizes, attributes, leaf caps and injected
+ * allocation failures), checking after each one the translations against a
+ * page-granular model through the reference walker, the TLB model and the
+ * page count. Returns 0 if every check passed, 1 on the first failure (after
+ * printing the seed, the operation and, with shrink, a minimal sequence),
+ * or a negative code for bad options.
+ */
+int tdp_tk_diff_run(const struct tdp_tk_diff_opts *o, struct tdp_tk_diff_stats *st);
+
+/*
+ * The same driver with its operations decoded from bytes (for libFuzzer and
+ * AFL++): the first byte picks a configuration of the format, the rest are
+ * operations. Returns 0, or 1 on a failed check (already printed).
+ */
+int tdp_tk_diff_run_bytes(enum tdp_format format, const uint8_t *data, size_t size);
+
+#endif
