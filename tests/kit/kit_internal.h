@@ -231,6 +231,10 @@ void tk_model_from_snap(struct tk_model *m, const struct tk_snap *s);
 bool tk_model_equal(const struct tk_model *a, const struct tk_model *b, char *why, size_t whylen);
 /* Is any page of [gpa, gpa + size) mapped in the model? */
 bool tk_model_any(const struct tk_model *m, uint64_t gpa, uint64_t size);
+/* Append an extent after the last one (merging when contiguous and equal). */
+void tk_model_append(struct tk_model *m, uint64_t gpa, uint64_t size, uint64_t hpa, tdp_attr_t attr);
+/* out = the part of m inside [lo, hi). */
+void tk_model_clip(const struct tk_model *m, uint64_t lo, uint64_t hi, struct tk_model *out);
 
 /* ------------------------------------------------------------------ */
 /* Checks (cmocka assertions inside)                                   */

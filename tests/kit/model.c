@@ -191,3 +191,23 @@ bool tk_model_any(const struct tk_model *m, uint64_t gpa, uint64_t size)
 			return true;
 	return false;
 }
+
+void tk_model_append(struct tk_model *m, uint64_t gpa, uint64_t size, uint64_t hpa, tdp_attr_t attr)
+{
+	struct tk_ext e = { gpa, size, hpa, attr };
+
+	push(m, &e);
+}
+
+void tk_model_clip(const struct tk_model *m, uint64_t lo, uint64_t hi, struct tk_model *out)
+{
+	tk_model_init(out);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct tk_ext *e = &m->v[i];
+		uint64_t s = e->gpa > lo ? e->gpa : lo;
+		uint64_t t = e->gpa + e->size < hi ? e->gpa + e->size : hi;
+
+		if (s < t)
+			tk_model_append(out, s, t - s, e->hpa + (s - e->gpa), e->attr);
+	}
+}
