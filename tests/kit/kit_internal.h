@@ -128,6 +128,13 @@ void tk_config(struct tdp_tk_pool *env, struct tdp_config *cfg, unsigned int gra
 void tk_config_xlate(struct tdp_tk_pool *env, struct tdp_config *cfg, unsigned int granule_shift,
 		     unsigned int ia_bits, unsigned int oa_bits);
 
+/*
+ * TLB model (tlbmodel.c): call `ops` with `ctx` first at every flush the
+ * model receives (e.g. tk_tlb with the pool, to keep the event log and the
+ * probes). NULL ops: stop forwarding.
+ */
+void tk_tlb_model_forward(struct tdp_tk_tlb *tlb, const struct tdp_tlb_ops *ops, void *ctx);
+
 /* ------------------------------------------------------------------ */
 /* Configurations with hand-computed geometry (arch-facts §2.1, §2.7)  */
 
@@ -301,6 +308,12 @@ struct tk_fx {
 	uint64_t base;    /* gpa aligned to 2 * big with room for 4 * big after it */
 	uint64_t hbase;   /* hpa aligned to big, != base, with room for 4 * big */
 	bool checks;      /* run the full checks after every fx operation (default) */
+	/*
+	 * The table's TLB callbacks: the TLB model (forwarding to tk_tlb, so
+	 * the event log and probes still work), filled around each fx
+	 * operation's range before it and checked after it.
+	 */
+	struct tdp_tk_tlb *tlb;
 };
 
 /* Initialise env + table for cd (cfg flags `flags`); asserts success. */
