@@ -527,7 +527,8 @@ int tdp_tk_tlb_fill(struct tdp_tk_tlb *tlb, uint64_t gpa, unsigned int access)
 	struct tdp_tk_xlate x;
 	int rc;
 
-	if (!tlb || !tlb->attached)
+	if (!tlb || !tlb->attached || (access & ~(TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC |
+						   TDP_TK_USER)))
 		return -TDP_EINVAL;
 	if (find_hit(tlb, gpa) != NONE)
 		return 1; /* a TLB walks only on a miss */
