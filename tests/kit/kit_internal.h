@@ -5,9 +5,10 @@
  * independent arm64 stage-2 reference walker over the raw table memory, a
  * page-granular model of the expected translations, and check helpers.
  *
- * The reference walker is written from arch-facts.md section 2 and shares no
- * code with lib/: it decodes the descriptors the way the hardware would and
- * reports anything the hardware would not accept as an "anomaly".
+ * The reference walker (tdp_tk_ref_arm64, ref_arm64.c) is written from
+ * arch-facts.md section 2 and shares no code with lib/. It is the kit's only
+ * arm64 descriptor decoder: the snapshots below are built on it (ref.c) and
+ * report every outcome the hardware would not accept as an "anomaly".
  */
 #ifndef TDP_TESTS_KIT_INTERNAL_H
 #define TDP_TESTS_KIT_INTERNAL_H
@@ -167,6 +168,15 @@ uint64_t tk_level_size(const struct tk_geo *g, unsigned int level);
 /* ------------------------------------------------------------------ */
 /* Reference walker and snapshots                                      */
 
+/*
+ * tdp_tk_ref_arm64 with a hint for iterators: *resume (optional) receives
+ * the first IPA after x's span, extended over the zero descriptors that
+ * follow an invalid one in the same table (they fault the same way through
+ * the same tables); 0 when that reaches the top of the address space.
+ */
+int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *regs, uint64_t ipa,
+		  unsigned int access, struct tdp_tk_xlate *x, uint64_t *resume);
+
 struct tk_leaf {
 	uint64_t gpa, size, pa;
 	unsigned int level;
@@ -191,7 +201,16 @@ struct tk_snap {
 	char first_anomaly[200];
 };
 
-/* Walk the whole table from its root: every leaf, every table, anomalies. */
+/*
+ * Walk the whole input range with the reference walker (registers composed
+ * by the kit from the configuration, cross-checked with the library's
+ * tdp_arm64_vtcr/vttbr when the table is a real one): every leaf, every
+ * table page reached (pre-order), and as anomalies every MALFORMED,
+ * EXTERNAL_ABORT, ADDRESS_SIZE or ACCESS_FLAG outcome, every valid
+ * descriptor that faults (reserved type, block at a wrong level), non-zero
+ * invalid entries, table pages that are not live pool blocks of one granule
+ * or are linked twice, and non-zero root slots beyond the input range.
+ */
 void tk_snap_take(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, struct tk_snap *s);
 void tk_snap_free(struct tk_snap *s);
 /* Leaves and table pointers identical (raw pte, level, gpa). */

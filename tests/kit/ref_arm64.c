@@ -1,15 +1,594 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reference arm64 stage-2 geometry and walker, written from arch-facts.md
- * section 2 (not from lib/): it reads the raw descriptors from the pool's
- * memory as the hardware would and flags everything libtdp must not write.
+ * arm64 stage-2 reference walker (tdp_tk_ref_arm64), written from
+ * arch-facts.md section 2 and sharing nothing with lib/: it decodes
+ * VTCR_EL2 and VTTBR_EL2 the way the hardware would, reads the descriptors
+ * through a struct tdp_tk_mem and reports the translation or the fault.
+ *
+ * What it models (FEAT_XNX optional; no FEAT_LPA2, no FEAT_TTST, no
+ * hardware dirty state):
+ * - VTCR_EL2: T0SZ (16..39, down to 12 for a 64K granule with a 52-bit
+ *   output), SL0 (its meaning depends on TG0), TG0, PS (52 bits act as 48
+ *   unless the granule is 64K), HA; DS, SL2 and HD are rejected.
+ * - VTTBR_EL2: BADDR bits 47:1, with PA[51:48] in bits 5:2 for a 52-bit
+ *   output; CnP and the VMID do not change the walk.
+ * - Descriptors: invalid, reserved, block/table/page by level and granule,
+ *   RES0 bits, address size, access flag, S2AP and XN.
+ *
+ * This file also holds the kit's arm64 geometry oracle (tk_arm64_geo) and
+ * the configuration tables of the internal tests.
  */
 #include "kit_internal.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Bit helpers (own, not lib/'s)                                        */
+
+/* Bits h..l set; 0 when h < l. */
+static uint64_t field(unsigned int h, unsigned int l)
+{
+	if (h < l)
+		return 0;
+	return (~0ull >> (63 - h)) & ~((1ull << l) - 1);
+}
+
+static uint64_t bit(unsigned int n)
+{
+	return 1ull << n;
+}
+
+/* ------------------------------------------------------------------ */
+/* `why` text without snprintf (the iterators walk a lot)               */
+
+struct whybuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void w_str(struct whybuf *w, const char *s)
+{
+	while (*s && w->n + 1 < w->cap)
+		w->p[w->n++] = *s++;
+	w->p[w->n] = '\0';
+}
+
+static void w_hex(struct whybuf *w, uint64_t v)
+{
+	char tmp[19];
+	int i = 18;
+
+	tmp[i] = '\0';
+	do {
+		tmp[--i] = "0123456789abcdef"[v & 0xf];
+		v >>= 4;
+	} while (v);
+	tmp[--i] = 'x';
+	tmp[--i] = '0';
+	w_str(w, tmp + i);
+}
+
+static void w_dec(struct whybuf *w, uint64_t v)
+{
+	char tmp[21];
+	int i = 20;
+
+	tmp[i] = '\0';
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	w_str(w, tmp + i);
+}
+
+static void w_bin4(struct whybuf *w, unsigned int v)
+{
+	char tmp[7] = { '0', 'b', 0, 0, 0, 0, 0 };
+
+	for (int i = 0; i < 4; i++)
+		tmp[2 + i] = (v >> (3 - i)) & 1 ? '1' : '0';
+	w_str(w, tmp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Attributes                                                          */
+
+tdp_attr_t tk_arm64_decode_attr(uint64_t pte, bool xnx)
+{
+	tdp_attr_t a = 0;
+	unsigned int xn = (unsigned int)((pte >> 53) & 3);
+
+	if (pte & bit(6))
+		a |= TDP_PROT_R; /* S2AP[0] */
+	if (pte & bit(7))
+		a |= TDP_PROT_W; /* S2AP[1] */
+	if (xnx) {
+		switch (xn) {
+		case 0: a |= TDP_PROT_XP | TDP_PROT_XU; break;
+		case 1: a |= TDP_PROT_XU; break; /* EL0 may execute, EL1 may not */
+		case 2: break;
+		case 3: a |= TDP_PROT_XP; break; /* EL1 may execute, EL0 may not */
+		}
+	} else if (!(xn & 2)) {
+		a |= TDP_PROT_XP | TDP_PROT_XU; /* only XN (bit 54) counts */
+	}
+	switch ((pte >> 2) & 0xf) { /* MemAttr with HCR_EL2.FWB = 0 */
+	case 0xf: a |= TDP_MT_NORMAL_WB; break;
+	case 0x5: a |= TDP_MT_NORMAL_NC; break;
+	case 0x1: a |= TDP_MT_DEVICE; break;
+	case 0x0: a |= TDP_MT_DEVICE_STRICT; break;
+	default: a |= TDP_MT_MASK; break; /* not a type libtdp writes */
+	}
+	a |= TDP_SW((pte >> 55) & 0xf);
+	return a;
+}
+
+/* ------------------------------------------------------------------ */
+/* Registers                                                           */
+
+struct s2 {
+	unsigned int gshift; /* 12, 14, 16 */
+	unsigned int stride; /* gshift - 3: index bits of a full table */
+	unsigned int ia, oa; /* input size, effective output size */
+	int start;           /* start level */
+	unsigned int root_bits;
+	uint64_t root_pa;
+	bool lpa;            /* 64K granule with a 52-bit output: OA[51:48] in descriptor bits 15:12 */
+	bool ha, xnx;
+};
+
+/* Bits an entry at `level` resolves below itself (its size is 2^shift). */
+static unsigned int level_shift(const struct s2 *c, int level)
+{
+	return c->gshift + (unsigned int)(3 - level) * c->stride;
+}
+
+static void set_result(struct tdp_tk_xlate *x, enum tdp_tk_result r, struct whybuf *w)
+{
+	x->result = r;
+	w->n = 0;
+	w->p[0] = '\0';
+}
+
+/* Decode VTCR_EL2/VTTBR_EL2. false: x holds the outcome (MALFORMED or a fault). */
+static bool decode_regs(const struct tdp_tk_arm64_regs *regs, struct s2 *c, struct tdp_tk_xlate *x,
+			struct whybuf *w)
+{
+	static const unsigned int ps_bits[8] = { 32, 36, 40, 42, 44, 48, 52, 0 };
+	uint64_t vtcr = regs->vtcr, vttbr = regs->vttbr;
+	unsigned int tg0 = (unsigned int)(vtcr >> 14) & 3, ps = (unsigned int)(vtcr >> 16) & 7;
+	unsigned int sl0 = (unsigned int)(vtcr >> 6) & 3, t0sz = (unsigned int)vtcr & 63;
+	unsigned int min_t0sz, ia, rb;
+	uint64_t align;
+
+	memset(c, 0, sizeof(*c));
+	x->span_base = 0;
+	x->span_size = 0; /* the whole address space */
+	set_result(x, TDP_TK_MALFORMED, w);
+	switch (tg0) {
+	case 0: c->gshift = 12; break;
+	case 1: c->gshift = 16; break;
+	case 2: c->gshift = 14; break;
+	default:
+		w_str(w, "VTCR_EL2.TG0 = 0b11 is reserved");
+		return false;
+	}
+	c->stride = c->gshift - 3;
+	if (!ps_bits[ps]) {
+		w_str(w, "VTCR_EL2.PS = 0b111 is reserved");
+		return false;
+	}
+	if (vtcr & bit(32)) {
+		w_str(w, "VTCR_EL2.DS = 1 (FEAT_LPA2) is not modelled");
+		return false;
+	}
+	if (vtcr & bit(33)) {
+		w_str(w, "VTCR_EL2.SL2 set without DS");
+		return false;
+	}
+	if (vtcr & bit(22)) {
+		w_str(w, "VTCR_EL2.HD (hardware dirty state) is not modelled");
+		return false;
+	}
+	c->oa = ps_bits[ps];
+	/* 52 bits need FEAT_LPA with 64K; with 4K/16K and no DS the output stays 48 bits */
+	if (c->oa == 52 && c->gshift != 16)
+		c->oa = 48;
+	c->lpa = c->oa == 52;
+	c->ha = (vtcr & bit(21)) != 0;
+	c->xnx = (regs->features & TDP_TK_ARM64_FEAT_XNX) != 0;
+
+	min_t0sz = c->lpa ? 12 : 16;
+	if (t0sz < min_t0sz || t0sz > 39) {
+		w_str(w, "VTCR_EL2.T0SZ = ");
+		w_dec(w, t0sz);
+		w_str(w, " outside ");
+		w_dec(w, min_t0sz);
+		w_str(w, "..39");
+		return false;
+	}
+	ia = 64 - t0sz;
+	c->ia = ia;
+
+	if (c->gshift == 12) {
+		/* SL0 counts from level 2: 00 = 2, 01 = 1, 10 = 0; 11 (level 3) needs FEAT_TTST */
+		if (sl0 == 3) {
+			w_str(w, "VTCR_EL2.SL0 = 0b11 with 4K needs FEAT_TTST");
+			return false;
+		}
+		c->start = 2 - (int)sl0;
+	} else {
+		/* SL0 counts from level 3; 16K 11 = level 0 needs DS; 64K 11 reserved */
+		if (sl0 == 3) {
+			w_str(w, c->gshift == 14 ? "VTCR_EL2.SL0 = 0b11 with 16K needs DS = 1" :
+						   "VTCR_EL2.SL0 = 0b11 is reserved with 64K");
+			return false;
+		}
+		c->start = 3 - (int)sl0;
+	}
+	x->level = c->start;
+	/* the start level resolves between 1 and stride + 4 bits (up to 16 concatenated tables) */
+	if (ia <= level_shift(c, c->start) || ia - level_shift(c, c->start) > c->stride + 4) {
+		w_str(w, "start level ");
+		w_dec(w, (uint64_t)c->start);
+		w_str(w, " (SL0 ");
+		w_dec(w, sl0);
+		w_str(w, ") cannot resolve a ");
+		w_dec(w, ia);
+		w_str(w, "-bit IPA with at most 16 concatenated tables");
+		return false;
+	}
+	rb = ia - level_shift(c, c->start);
+	c->root_bits = rb;
+	if (ia > c->oa) {
+		w_str(w, "IPA size ");
+		w_dec(w, ia);
+		w_str(w, " above the output size ");
+		w_dec(w, c->oa);
+		w_str(w, " (CONSTRAINED UNPREDICTABLE)");
+		return false;
+	}
+
+	/* VTTBR_EL2: bit 0 CnP, 63:48 VMID */
+	if (c->lpa) {
+		if (vttbr & bit(1)) {
+			w_str(w, "VTTBR_EL2 bit 1 is RES0 with a 52-bit output");
+			return false;
+		}
+		c->root_pa = (vttbr & field(47, 6)) | ((vttbr >> 2) & 0xf) << 48;
+	} else {
+		c->root_pa = vttbr & field(47, 1);
+	}
+	align = 8ull << rb; /* the root, concatenated or not, is aligned to its size */
+	if (c->root_pa & (align - 1)) {
+		w_str(w, "VTTBR_EL2.BADDR ");
+		w_hex(w, c->root_pa);
+		w_str(w, " not aligned to the root size ");
+		w_hex(w, align);
+		return false;
+	}
+	if (c->root_pa >> c->oa) {
+		set_result(x, TDP_TK_ADDRESS_SIZE_FAULT, w);
+		x->span_size = 1ull << ia;
+		w_str(w, "VTTBR_EL2.BADDR ");
+		w_hex(w, c->root_pa);
+		w_str(w, " above the ");
+		w_dec(w, c->oa);
+		w_str(w, "-bit output size");
+		return false;
+	}
+	set_result(x, TDP_TK_OK, w);
+	return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Descriptors                                                         */
+
+static uint64_t desc_at(const void *tbl, size_t idx)
+{
+	uint64_t d;
+
+	memcpy(&d, (const unsigned char *)tbl + idx * 8, sizeof(d));
+	return d;
+}
+
+/* Output or next-table address of a descriptor whose address field starts at bit `low`. */
+static uint64_t desc_oa(const struct s2 *c, uint64_t d, unsigned int low)
+{
+	uint64_t a = d & field(47, low);
+
+	if (c->lpa)
+		a |= ((d >> 12) & 0xf) << 48;
+	return a;
+}
+
+/* Bits 15:12 hold OA[51:48] only with 64K and a 52-bit output; below the granule else RES0. */
+static uint64_t low_res0(const struct s2 *c, unsigned int low)
+{
+	uint64_t m = field(low - 1, 12);
+
+	if (c->lpa)
+		m &= ~field(15, 12);
+	return m;
+}
+
+static bool block_allowed(const struct s2 *c, int level)
+{
+	switch (c->gshift) {
+	case 12: return level == 1 || level == 2; /* level 0 needs DS */
+	case 14: return level == 2;               /* level 1 needs DS */
+	default: return level == 2 || (level == 1 && c->lpa);
+	}
+}
+
+static void why_at(struct whybuf *w, int level, uint64_t d)
+{
+	w_str(w, "level ");
+	w_dec(w, (uint64_t)level);
+	w_str(w, " descriptor ");
+	w_hex(w, d);
+	w_str(w, ": ");
+}
+
+/* RES0 and alignment of a table descriptor; false with x MALFORMED. */
+static bool check_table_desc(const struct s2 *c, uint64_t d, int level, struct tdp_tk_xlate *x,
+			     struct whybuf *w)
+{
+	/* 63:59 carry no hierarchical attributes at stage 2, 50:48 are RES0 without DS */
+	uint64_t res0 = field(63, 59) | field(50, 48) | low_res0(c, c->gshift);
+
+	if (!(d & res0))
+		return true;
+	set_result(x, TDP_TK_MALFORMED, w);
+	why_at(w, level, d);
+	w_str(w, "table descriptor sets RES0 bits ");
+	w_hex(w, d & res0);
+	return false;
+}
+
+/* RES0 bits and output alignment of a block or page; false with x MALFORMED. */
+static bool check_leaf_desc(const struct s2 *c, uint64_t d, int level, struct tdp_tk_xlate *x,
+			    struct whybuf *w)
+{
+	unsigned int shift = level_shift(c, level);
+	uint64_t res0 = bit(11) | field(50, 48) | bit(63) | low_res0(c, c->gshift);
+	uint64_t below = field(shift - 1, c->gshift);
+
+	if (!c->xnx)
+		res0 |= bit(53); /* XN[0] exists only with FEAT_XNX */
+	if (d & res0) {
+		set_result(x, TDP_TK_MALFORMED, w);
+		why_at(w, level, d);
+		w_str(w, "RES0 bits ");
+		w_hex(w, d & res0);
+		w_str(w, " set");
+		if (d & res0 & bit(53))
+			w_str(w, " (XN[0] without FEAT_XNX)");
+		return false;
+	}
+	if (d & below) {
+		set_result(x, TDP_TK_MALFORMED, w);
+		why_at(w, level, d);
+		w_str(w, "output address bits ");
+		w_hex(w, d & below);
+		w_str(w, " below the block size");
+		return false;
+	}
+	return true;
+}
+
+/* MemAttr and SH; false with x MALFORMED. */
+static bool check_leaf_attr(uint64_t d, int level, tdp_attr_t attr, struct tdp_tk_xlate *x,
+			    struct whybuf *w)
+{
+	unsigned int memattr = (unsigned int)(d >> 2) & 0xf, sh = (unsigned int)(d >> 8) & 3;
+
+	if ((attr & TDP_MT_MASK) == TDP_MT_MASK) {
+		set_result(x, TDP_TK_MALFORMED, w);
+		why_at(w, level, d);
+		w_str(w, "MemAttr ");
+		w_bin4(w, memattr);
+		w_str(w, " not one libtdp writes");
+		return false;
+	}
+	if (sh == 1 || ((memattr & 0xc) && sh != 3)) {
+		set_result(x, TDP_TK_MALFORMED, w);
+		why_at(w, level, d);
+		w_str(w, sh == 1 ? "SH = 0b01 is reserved" :
+				   "normal memory not inner shareable (SH != 0b11)");
+		return false;
+	}
+	return true;
+}
+
+/* Permission check of a leaf that translates; false with x PERMISSION_FAULT. */
+static bool check_perm(uint64_t d, int level, tdp_attr_t attr, unsigned int access,
+		       struct tdp_tk_xlate *x, struct whybuf *w)
+{
+	const char *need = NULL;
+
+	if ((access & TDP_TK_READ) && !(attr & TDP_PROT_R))
+		need = "read needs S2AP[0] (bit 6)";
+	else if ((access & TDP_TK_WRITE) && !(attr & TDP_PROT_W))
+		need = "write needs S2AP[1] (bit 7)";
+	else if ((access & TDP_TK_EXEC) && (access & TDP_TK_USER) && !(attr & TDP_PROT_XU))
+		need = "EL0 execute forbidden by XN (bits 54:53)";
+	else if ((access & TDP_TK_EXEC) && !(access & TDP_TK_USER) && !(attr & TDP_PROT_XP))
+		need = "EL1 execute forbidden by XN (bits 54:53)";
+	if (!need)
+		return true;
+	set_result(x, TDP_TK_PERMISSION_FAULT, w);
+	why_at(w, level, d);
+	w_str(w, need);
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* The walk                                                            */
+
+static bool access_ok(unsigned int access)
+{
+	unsigned int kind = access & (TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC);
+
+	if (access & ~(TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC | TDP_TK_USER))
+		return false;
+	if (kind & (kind - 1))
+		return false; /* one kind at a time */
+	return kind || !(access & TDP_TK_USER);
+}
+
+static void fault_at(struct tdp_tk_xlate *x, struct whybuf *w, enum tdp_tk_result r, int level,
+		     uint64_t d, const char *what)
+{
+	set_result(x, r, w);
+	why_at(w, level, d);
+	w_str(w, what);
+}
+
+int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *regs, uint64_t ipa,
+		  unsigned int access, struct tdp_tk_xlate *x, uint64_t *resume)
+{
+	struct whybuf w;
+	struct s2 c;
+	uint64_t tpa, parent = 0, d, oa;
+	size_t nent;
+	int level;
+	unsigned int shift;
+	tdp_attr_t attr;
+
+	if (!mem || !mem->ptr || !regs || !x || !access_ok(access))
+		return -TDP_EINVAL;
+	memset(x, 0, sizeof(*x));
+	w = (struct whybuf){ x->why, 0, sizeof(x->why) };
+	if (resume)
+		*resume = 0;
+	if (!decode_regs(regs, &c, x, &w))
+		goto out;
+
+	level = c.start;
+	if (ipa >> c.ia) {
+		set_result(x, TDP_TK_TRANSLATION_FAULT, &w);
+		x->level = level;
+		x->span_base = 1ull << c.ia;
+		x->span_size = 0 - x->span_base; /* up to the top of the address space */
+		w_str(&w, "IPA ");
+		w_hex(&w, ipa);
+		w_str(&w, " above the ");
+		w_dec(&w, c.ia);
+		w_str(&w, "-bit input size (T0SZ)");
+		goto out;
+	}
+
+	tpa = c.root_pa;
+	nent = (size_t)1 << c.root_bits;
+	for (;;) {
+		const void *tbl;
+		size_t idx;
+
+		shift = level_shift(&c, level);
+		x->level = level;
+		tbl = mem->ptr(mem->ctx, tpa, nent * 8);
+		if (!tbl) {
+			/* the entry that led here (or the whole input range for the root) */
+			set_result(x, TDP_TK_EXTERNAL_ABORT, &w);
+			x->pte = parent;
+			if (x->nr_tables == 0) {
+				x->span_base = 0;
+				x->span_size = 1ull << c.ia;
+			} else {
+				x->span_base = ipa & ~((1ull << level_shift(&c, level - 1)) - 1);
+				x->span_size = 1ull << level_shift(&c, level - 1);
+			}
+			w_str(&w, "level ");
+			w_dec(&w, (uint64_t)level);
+			w_str(&w, " table at ");
+			w_hex(&w, tpa);
+			w_str(&w, " cannot be read");
+			goto out;
+		}
+		x->tables[x->nr_tables++] = tpa;
+		idx = (size_t)(ipa >> shift) & (nent - 1);
+		d = desc_at(tbl, idx);
+		x->pte = d;
+		x->span_base = ipa & ~((1ull << shift) - 1);
+		x->span_size = 1ull << shift;
+
+		if (!(d & 1)) {
+			fault_at(x, &w, TDP_TK_TRANSLATION_FAULT, level, d, "invalid (bit 0 clear)");
+			if (resume && d == 0) {
+				/* later empty entries of this table fault the same way */
+				size_t j = idx + 1;
+
+				while (j < nent && desc_at(tbl, j) == 0)
+					j++;
+				*resume = x->span_base + ((uint64_t)(j - idx) << shift);
+				return 0;
+			}
+			goto out;
+		}
+		if (level < 3 && (d & 2)) {
+			/* table */
+			if (!check_table_desc(&c, d, level, x, &w))
+				goto out;
+			tpa = desc_oa(&c, d, c.gshift);
+			if (tpa >> c.oa) {
+				fault_at(x, &w, TDP_TK_ADDRESS_SIZE_FAULT, level, d,
+					 "next-table address above the output size");
+				goto out;
+			}
+			parent = d;
+			nent = (size_t)1 << c.stride;
+			level++;
+			continue;
+		}
+		if (level == 3 && !(d & 2)) {
+			fault_at(x, &w, TDP_TK_TRANSLATION_FAULT, level, d,
+				 "type 0b01 is reserved at level 3");
+			goto out;
+		}
+		if (level < 3 && !block_allowed(&c, level)) {
+			fault_at(x, &w, TDP_TK_TRANSLATION_FAULT, level, d,
+				 "block not allowed at this level for this granule");
+			goto out;
+		}
+		break;
+	}
+
+	/* a block (level < 3) or a page (level 3) */
+	if (!check_leaf_desc(&c, d, level, x, &w))
+		goto out;
+	oa = desc_oa(&c, d, shift);
+	if (oa >> c.oa) {
+		fault_at(x, &w, TDP_TK_ADDRESS_SIZE_FAULT, level, d,
+			 "output address above the output size");
+		goto out;
+	}
+	attr = tk_arm64_decode_attr(d, c.xnx);
+	if (!check_leaf_attr(d, level, attr, x, &w))
+		goto out;
+	if (!(d & bit(10)) && !c.ha) {
+		fault_at(x, &w, TDP_TK_ACCESS_FLAG_FAULT, level, d, "AF = 0 with VTCR_EL2.HA = 0");
+		goto out;
+	}
+	x->attr = attr;
+	x->hpa = oa | (ipa & (x->span_size - 1));
+	if (!check_perm(d, level, attr, access, x, &w))
+		goto out;
+	set_result(x, TDP_TK_OK, &w);
+out:
+	if (resume)
+		*resume = x->span_base + x->span_size;
+	return 0;
+}
+
+int tdp_tk_ref_arm64(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *regs,
+		     uint64_t ipa, unsigned int access, struct tdp_tk_xlate *x)
+{
+	return tk_arm64_walk(mem, regs, ipa, access, x, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Geometry oracle and configurations of the internal tests            */
 
 #define KiB(x) ((size_t)(x) << 10)
 #define MiB(x) ((size_t)(x) << 20)
@@ -94,371 +673,4 @@ int tk_arm64_geo(unsigned int gshift, unsigned int ia, unsigned int oa, struct t
 uint64_t tk_level_size(const struct tk_geo *g, unsigned int level)
 {
 	return 1ull << (g->page_shift + level * g->bits);
-}
-
-/* ------------------------------------------------------------------ */
-/* Descriptors                                                         */
-
-#define B(n)          (1ull << (n))
-#define GENMASK(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
-
-tdp_attr_t tk_arm64_decode_attr(uint64_t pte, bool xnx)
-{
-	tdp_attr_t a = 0;
-	unsigned int xn = (unsigned int)((pte >> 53) & 3);
-
-	if (pte & B(6))
-		a |= TDP_PROT_R;
-	if (pte & B(7))
-		a |= TDP_PROT_W;
-	if (xnx) {
-		switch (xn) {
-		case 0: a |= TDP_PROT_XP | TDP_PROT_XU; break;
-		case 1: a |= TDP_PROT_XU; break; /* EL1 may not execute */
-		case 2: break;
-		case 3: a |= TDP_PROT_XP; break; /* EL0 may not execute */
-		}
-	} else if (!(xn & 2)) {
-		a |= TDP_PROT_XP | TDP_PROT_XU;
-	}
-	switch ((pte >> 2) & 0xf) {
-	case 0xf: a |= TDP_MT_NORMAL_WB; break;
-	case 0x5: a |= TDP_MT_NORMAL_NC; break;
-	case 0x1: a |= TDP_MT_DEVICE; break;
-	case 0x0: a |= TDP_MT_DEVICE_STRICT; break;
-	default: a |= TDP_MT_MASK; break; /* not a type libtdp writes */
-	}
-	a |= TDP_SW((pte >> 55) & 0xf);
-	return a;
-}
-
-struct walker {
-	const struct tdp_tk_pool *env;
-	const struct tdp_pgtable *pgt;
-	struct tk_geo g;
-	bool xnx;
-	bool lpa64; /* 64K granule with 52-bit output: OA[51:48] in b[15:12] */
-	struct tk_snap *s;
-	char *why;
-	size_t whylen;
-	bool bad;
-};
-
-static void anomaly(struct walker *w, const char *fmt, ...)
-{
-	va_list ap;
-
-	w->bad = true;
-	if (w->s) {
-		if (w->s->anomalies++ == 0) {
-			va_start(ap, fmt);
-			vsnprintf(w->s->first_anomaly, sizeof(w->s->first_anomaly), fmt, ap);
-			va_end(ap);
-		}
-	} else if (w->why && !w->why[0]) {
-		va_start(ap, fmt);
-		vsnprintf(w->why, w->whylen, fmt, ap);
-		va_end(ap);
-	}
-}
-
-static uint64_t desc_addr(const struct walker *w, uint64_t pte)
-{
-	uint64_t a = pte & GENMASK(47, w->g.page_shift);
-
-	if (w->lpa64)
-		a |= ((pte >> 12) & 0xf) << 48;
-	return a;
-}
-
-static uint64_t addr_bits(const struct walker *w)
-{
-	uint64_t m = GENMASK(47, w->g.page_shift);
-
-	if (w->lpa64)
-		m |= GENMASK(15, 12);
-	return m;
-}
-
-static bool init_walker(struct walker *w, const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt)
-{
-	memset(w, 0, sizeof(*w));
-	w->env = env;
-	w->pgt = pgt;
-	if (tk_arm64_geo(pgt->cfg.granule_shift ? pgt->cfg.granule_shift : 12, pgt->cfg.ia_bits,
-			 pgt->cfg.oa_bits, &w->g))
-		return false;
-	w->xnx = pgt->cfg.flags & TDP_CFG_ARM64_XNX;
-	w->lpa64 = w->g.page_shift == 16 && pgt->cfg.oa_bits == 52;
-	return true;
-}
-
-/* Check a leaf; fill `leaf`. */
-static void decode_leaf(struct walker *w, uint64_t pte, unsigned int level, uint64_t gpa,
-			struct tk_leaf *leaf)
-{
-	uint64_t size = tk_level_size(&w->g, level);
-	uint64_t allowed = B(0) | B(1) | GENMASK(10, 2) | addr_bits(w) | B(54) | GENMASK(58, 55);
-	uint64_t pa = desc_addr(w, pte);
-	unsigned int mt = (unsigned int)((pte >> 2) & 0xf);
-
-	if (w->xnx)
-		allowed |= B(53);
-	if (level == 0 && !(pte & B(1)))
-		anomaly(w, "gpa 0x%llx: level-0 descriptor with type 01 (reserved)",
-			(unsigned long long)gpa);
-	if (level > 0 && !(w->g.leaf_mask & (1u << level)))
-		anomaly(w, "gpa 0x%llx: block at level %u, not allowed for this granule",
-			(unsigned long long)gpa, level);
-	if (pte & ~allowed)
-		anomaly(w, "gpa 0x%llx: leaf 0x%llx sets reserved bits 0x%llx", (unsigned long long)gpa,
-			(unsigned long long)pte, (unsigned long long)(pte & ~allowed));
-	if (pa & (size - 1))
-		anomaly(w, "gpa 0x%llx: block output 0x%llx not aligned to 0x%llx",
-			(unsigned long long)gpa, (unsigned long long)pa, (unsigned long long)size);
-	if (pa >> w->pgt->cfg.oa_bits)
-		anomaly(w, "gpa 0x%llx: output 0x%llx beyond oa_bits", (unsigned long long)gpa,
-			(unsigned long long)pa);
-	if (!(pte & B(10)))
-		anomaly(w, "gpa 0x%llx: leaf without AF", (unsigned long long)gpa);
-	if (((pte >> 8) & 3) != 3)
-		anomaly(w, "gpa 0x%llx: leaf SH 0x%llx, not inner shareable", (unsigned long long)gpa,
-			(unsigned long long)((pte >> 8) & 3));
-	if (mt != 0xf && mt != 0x5 && mt != 0x1 && mt != 0x0)
-		anomaly(w, "gpa 0x%llx: MemAttr 0x%x is not one libtdp writes", (unsigned long long)gpa,
-			mt);
-	leaf->gpa = gpa;
-	leaf->size = size;
-	leaf->pa = pa;
-	leaf->level = level;
-	leaf->pte = pte;
-	leaf->attr = tk_arm64_decode_attr(pte, w->xnx);
-}
-
-/* Check a table descriptor; return the next table's memory or NULL. */
-static const uint64_t *decode_table(struct walker *w, uint64_t pte, unsigned int level, uint64_t gpa)
-{
-	uint64_t pa = desc_addr(w, pte);
-
-	if (pte & ~(addr_bits(w) | 3ull))
-		anomaly(w, "gpa 0x%llx level %u: table descriptor 0x%llx has attribute bits",
-			(unsigned long long)gpa, level, (unsigned long long)pte);
-	if (!tk_pool_live(w->env, pa, w->g.table_size)) {
-		anomaly(w, "gpa 0x%llx level %u: table descriptor points to 0x%llx, not a live table",
-			(unsigned long long)gpa, level, (unsigned long long)pa);
-		return NULL;
-	}
-	return tk_pa_to_va(w->env, pa);
-}
-
-static void snap_push_leaf(struct tk_snap *s, const struct tk_leaf *l)
-{
-	if (s->nr == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct tk_leaf *n = realloc(s->leaves, cap * sizeof(*n));
-
-		if (!n)
-			abort();
-		s->leaves = n;
-		s->cap = cap;
-	}
-	s->leaves[s->nr++] = *l;
-}
-
-static void snap_push_table(struct tk_snap *s, const struct tk_table *t)
-{
-	if (s->nr_tables == s->cap_tables) {
-		size_t cap = s->cap_tables ? s->cap_tables * 2 : 64;
-		struct tk_table *n = realloc(s->tables, cap * sizeof(*n));
-
-		if (!n)
-			abort();
-		s->tables = n;
-		s->cap_tables = cap;
-	}
-	s->tables[s->nr_tables++] = *t;
-}
-
-/* Walk `nent` entries of a table at `level` covering from `base`; returns valid entries. */
-static size_t walk_table(struct walker *w, const uint64_t *tbl, unsigned int level, uint64_t base,
-			 size_t nent)
-{
-	uint64_t lsize = tk_level_size(&w->g, level);
-	size_t valid = 0;
-
-	for (size_t i = 0; i < nent; i++) {
-		uint64_t pte = tbl[i];
-		uint64_t gpa = base + i * lsize;
-
-		if (!(pte & 1)) {
-			if (pte)
-				anomaly(w, "gpa 0x%llx level %u: invalid entry 0x%llx is not zero",
-					(unsigned long long)gpa, level, (unsigned long long)pte);
-			continue;
-		}
-		valid++;
-		if (level > 0 && (pte & 2)) {
-			const uint64_t *next = decode_table(w, pte, level, gpa);
-			struct tk_table t = {
-				.pa = desc_addr(w, pte), .gpa = gpa, .size = lsize, .level = level - 1,
-			};
-
-			if (!next)
-				continue;
-			snap_push_table(w->s, &t);
-			if (walk_table(w, next, level - 1, gpa, w->g.table_size / 8) == 0)
-				w->s->empty_tables++;
-		} else {
-			struct tk_leaf leaf;
-
-			decode_leaf(w, pte, level, gpa, &leaf);
-			snap_push_leaf(w->s, &leaf);
-		}
-	}
-	return valid;
-}
-
-void tk_snap_take(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, struct tk_snap *s)
-{
-	struct walker w;
-	const uint64_t *root;
-	size_t nent, slots;
-
-	memset(s, 0, sizeof(*s));
-	if (!init_walker(&w, env, pgt)) {
-		s->anomalies = 1;
-		snprintf(s->first_anomaly, sizeof(s->first_anomaly), "kit: invalid configuration");
-		return;
-	}
-	w.s = s;
-	if (!tk_pool_live(env, pgt->root_pa, w.g.root_size)) {
-		anomaly(&w, "root 0x%llx is not a live pool block of 0x%zx bytes",
-			(unsigned long long)pgt->root_pa, w.g.root_size);
-		return;
-	}
-	root = tk_pa_to_va(env, pgt->root_pa);
-	if ((const void *)root != pgt->root)
-		anomaly(&w, "pgt->root %p does not match root_pa 0x%llx", pgt->root,
-			(unsigned long long)pgt->root_pa);
-	nent = (size_t)1 << w.g.root_bits;
-	slots = w.g.root_size / 8;
-	walk_table(&w, root, w.g.levels - 1, 0, nent);
-	for (size_t i = nent; i < slots; i++)
-		if (root[i])
-			anomaly(&w, "root slot %zu beyond the input range is 0x%llx", i,
-				(unsigned long long)root[i]);
-}
-
-void tk_snap_free(struct tk_snap *s)
-{
-	free(s->leaves);
-	free(s->tables);
-	memset(s, 0, sizeof(*s));
-}
-
-bool tk_snap_same(const struct tk_snap *a, const struct tk_snap *b)
-{
-	if (a->nr != b->nr || a->nr_tables != b->nr_tables)
-		return false;
-	for (size_t i = 0; i < a->nr; i++)
-		if (a->leaves[i].gpa != b->leaves[i].gpa || a->leaves[i].level != b->leaves[i].level ||
-		    a->leaves[i].pte != b->leaves[i].pte)
-			return false;
-	for (size_t i = 0; i < a->nr_tables; i++)
-		if (a->tables[i].pa != b->tables[i].pa || a->tables[i].gpa != b->tables[i].gpa ||
-		    a->tables[i].level != b->tables[i].level)
-			return false;
-	return true;
-}
-
-int tk_ref_translate(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, uint64_t gpa,
-		     struct tk_leaf *leaf)
-{
-	struct walker w;
-	const uint64_t *tbl;
-	unsigned int level;
-	char why[200] = "";
-
-	if (!init_walker(&w, env, pgt))
-		return -TDP_EINVAL;
-	w.why = why;
-	w.whylen = sizeof(why);
-	if (gpa >> pgt->cfg.ia_bits)
-		return -TDP_ERANGE;
-	if (!tk_pool_live(env, pgt->root_pa, w.g.root_size))
-		return -TDP_EINVAL;
-	tbl = tk_pa_to_va(env, pgt->root_pa);
-	level = w.g.levels - 1;
-	for (;;) {
-		uint64_t lsize = tk_level_size(&w.g, level);
-		size_t idx = (size_t)(gpa / lsize);
-		uint64_t pte;
-
-		if (level != w.g.levels - 1)
-			idx &= ((size_t)1 << w.g.bits) - 1;
-		pte = tbl[idx];
-		if (!(pte & 1))
-			return -TDP_ENOENT;
-		if (level > 0 && (pte & 2)) {
-			tbl = decode_table(&w, pte, level, gpa & ~(lsize - 1));
-			if (!tbl)
-				return -TDP_EINVAL;
-			level--;
-			continue;
-		}
-		decode_leaf(&w, pte, level, gpa & ~(lsize - 1), leaf);
-		return w.bad ? -TDP_EINVAL : 0;
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Lookup snapshots                                                    */
-
-void tk_lsnap_take(const struct tdp_pgtable *pgt, const uint64_t *gpas, size_t n, struct tk_lsnap *s)
-{
-	s->n = n;
-	s->rc = calloc(n ? n : 1, sizeof(*s->rc));
-	s->res = calloc(n ? n : 1, sizeof(*s->res));
-	if (!s->rc || !s->res)
-		abort();
-	for (size_t i = 0; i < n; i++)
-		s->rc[i] = tdp_lookup(pgt, gpas[i], &s->res[i]);
-}
-
-bool tk_lsnap_same(const struct tk_lsnap *a, const struct tk_lsnap *b)
-{
-	if (a->n != b->n)
-		return false;
-	for (size_t i = 0; i < a->n; i++) {
-		if (a->rc[i] != b->rc[i])
-			return false;
-		if (a->rc[i] == 0 &&
-		    (a->res[i].hpa != b->res[i].hpa || a->res[i].size != b->res[i].size ||
-		     a->res[i].level != b->res[i].level || a->res[i].attr != b->res[i].attr ||
-		     a->res[i].pte != b->res[i].pte))
-			return false;
-	}
-	return true;
-}
-
-void tk_lsnap_free(struct tk_lsnap *s)
-{
-	free(s->rc);
-	free(s->res);
-	memset(s, 0, sizeof(*s));
-}
-
-uint64_t *tk_addr_range(uint64_t start, uint64_t end, uint64_t step, size_t *n)
-{
-	size_t cnt = (size_t)((end - start + step - 1) / step) + 1;
-	uint64_t *v = malloc(cnt * sizeof(*v));
-	size_t i = 0;
-
-	if (!v)
-		abort();
-	for (uint64_t a = start; a < end; a += step)
-		v[i++] = a;
-	v[i++] = end - 1;
-	*n = i;
-	return v;
 }
