@@ -443,6 +443,60 @@ void tk_destroy_check(struct tdp_tk_pool *env, struct tdp_pgtable *pgt)
 /* ------------------------------------------------------------------ */
 /* Fixture                                                             */
 
+#define FX_TLB_CAP   8192 /* translations the fixture's TLB model holds */
+#define FX_TLB_EDGE  128  /* leaves cached on each side of each edge of an operation's range */
+#define FX_TLB_SPARE 512  /* and a sample of the others around it */
+
+/* The TLB model saw no violation (in the flushes, frees or on re-walking now). */
+static void check_tlb_model(struct tk_fx *fx, size_t mark, const char *when)
+{
+	size_t v = tdp_tk_tlb_check(fx->tlb);
+
+	if (v) {
+		tk_log_dump(fx->env, mark);
+		fail_msg("TLB model after %s: %zu violations, first: %s", when, v,
+			 tdp_tk_tlb_first_violation(fx->tlb));
+	}
+}
+
+/* Cache leaf i of s (its first and last page) in the TLB model. */
+static void fill_leaf(struct tk_fx *fx, const struct tk_snap *s, size_t i)
+{
+	const struct tk_leaf *l = &s->leaves[i];
+
+	assert_true(tdp_tk_tlb_fill(fx->tlb, l->gpa, TDP_TK_PROBE) >= 0);
+	assert_true(tdp_tk_tlb_fill(fx->tlb, l->gpa + l->size - fx->P, TDP_TK_READ) >= 0);
+}
+
+/*
+ * Before an operation on [gpa, gpa + size): cache the translations of the
+ * leaves of s in [lo, hi): all of them when few, else those nearest the
+ * edges of the range and a sample of the rest.
+ */
+static void fill_tlb(struct tk_fx *fx, const struct tk_snap *s, uint64_t gpa, uint64_t size,
+		     uint64_t lo, uint64_t hi)
+{
+	size_t first = first_after(s, lo), last = first;
+	size_t edge[2] = { first_after(s, gpa), first_after(s, gpa + size) };
+
+	while (last < s->nr && s->leaves[last].gpa < hi)
+		last++;
+	if (last - first <= 2 * 2 * FX_TLB_EDGE + FX_TLB_SPARE) {
+		for (size_t i = first; i < last; i++)
+			fill_leaf(fx, s, i);
+		return;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		size_t a = edge[k] > first + FX_TLB_EDGE ? edge[k] - FX_TLB_EDGE : first;
+		size_t b = last - edge[k] > FX_TLB_EDGE ? edge[k] + FX_TLB_EDGE : last;
+
+		for (size_t i = a; i < b; i++)
+			fill_leaf(fx, s, i);
+	}
+	for (size_t i = first; i < last; i += (last - first) / FX_TLB_SPARE)
+		fill_leaf(fx, s, i);
+}
+
 void tk_fx_init(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags)
 {
 	tk_fx_init_ex(fx, cd, flags, 0, false);
@@ -452,6 +506,8 @@ void tk_fx_init_ex(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags
 		   unsigned int leaf_levels, bool xlate)
 {
 	struct tdp_config cfg;
+	struct tdp_tk_ref ref;
+	struct tdp_tk_mem mem;
 	uint64_t ia_lim = 1ull << cd->ia, oa_lim = 1ull << cd->oa;
 
 	memset(fx, 0, sizeof(*fx));
@@ -465,7 +521,16 @@ void tk_fx_init_ex(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags
 		tk_config(fx->env, &cfg, cd->gshift, cd->ia, cd->oa);
 	cfg.flags = flags;
 	cfg.leaf_levels = leaf_levels;
+	/* the TLB model, forwarding to the recording TLB (event log, probes) */
+	fx->tlb = tdp_tk_tlb_new(FX_TLB_CAP, fx->env, TDP_TK_TLB_BBM);
+	assert_non_null(fx->tlb);
+	tk_tlb_model_forward(fx->tlb, cfg.tlb, cfg.tlb_ctx);
+	cfg.tlb = &tdp_tk_tlb_ops;
+	cfg.tlb_ctx = fx->tlb;
 	assert_int_equal(tdp_pgtable_init(&fx->pgt, &cfg), 0);
+	mem = tdp_tk_pool_mem(fx->env);
+	assert_int_equal(tdp_tk_ref_for(&ref, &fx->pgt, &mem), 0);
+	tdp_tk_tlb_attach(fx->tlb, &ref);
 	assert_int_equal(tk_arm64_geo(cd->gshift, cd->ia, cd->oa, &fx->g), 0);
 	fx->P = 1ull << cd->gshift;
 	fx->top = 0;
@@ -488,6 +553,9 @@ void tk_fx_init_ex(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags
 void tk_fx_fini(struct tk_fx *fx)
 {
 	tk_destroy_check(fx->env, &fx->pgt);
+	check_tlb_model(fx, tk_log_mark(fx->env), "destroy");
+	tdp_tk_tlb_delete(fx->tlb);
+	fx->tlb = NULL;
 	tk_model_free(&fx->m);
 	tk_env_free(fx->env);
 	fx->env = NULL;
@@ -528,6 +596,8 @@ static void op_pre(struct tk_fx *fx, uint64_t gpa, uint64_t size, struct tdp_mem
 	}
 	tk_probes_set(fx->env, &fx->pgt, probes, n);
 	free(probes);
+	fill_tlb(fx, &st->before, gpa, size, lo, hi);
+	check_tlb_model(fx, tk_log_mark(fx->env), "the calls before this operation");
 	st->mark = tk_log_mark(fx->env);
 }
 
@@ -536,6 +606,7 @@ static void op_post(struct tk_fx *fx, int rc, struct tdp_memcache *mc, struct op
 	struct tk_snap after;
 
 	tk_probes_set(fx->env, NULL, NULL, 0);
+	check_tlb_model(fx, st->mark, rc < 0 ? "a failed operation" : "the operation");
 	tk_snap_take(fx->env, &fx->pgt, &after);
 	if (rc < 0) {
 		if (!tk_snap_same(&st->before, &after))
