@@ -254,15 +254,19 @@ static void bbm_commit(const struct tdp_pgtable *p, struct bbm_batch *b, struct 
 	for (unsigned int i = 0; i < b->n; i++) {
 		if (pte_needs_bbm(b->e[i].old, b->e[i].new, b->e[i].level)) {
 			pte_store(b->e[i].ptep, FMT_INVALID);
+			gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
+				     pte_is_table(b->e[i].old, b->e[i].level));
 			any = true;
 		}
-		gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
-			     pte_is_table(b->e[i].old, b->e[i].level));
 	}
 	if (any)
 		gather_flush(p, g);
 	for (unsigned int i = 0; i < b->n; i++) {
 		pte_store_release(b->e[i].ptep, b->e[i].new);
+		/* changed in place: the operation's final flush covers it */
+		if (!pte_needs_bbm(b->e[i].old, b->e[i].new, b->e[i].level))
+			gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
+				     pte_is_table(b->e[i].old, b->e[i].level));
 		if (pte_is_table(b->e[i].old, b->e[i].level))
 			gather_free_table(p, g, b->e[i].old, b->e[i].level);
 	}
