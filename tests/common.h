@@ -59,6 +59,8 @@ static inline int trun_teardown(void **state)
 	/* after a failed body: release without checks */
 	if (r->fx.env) {
 		tk_model_free(&r->fx.m);
+		tdp_tk_tlb_delete(r->fx.tlb); /* before its pool: it unhooks itself */
+		r->fx.tlb = NULL;
 		tk_env_free(r->fx.env);
 		r->fx.env = NULL;
 	}

@@ -76,7 +76,10 @@ void *tdp_tk_pool_va(const struct tdp_tk_pool *pool, uint64_t pa);
 uint64_t tdp_tk_pool_pa(const struct tdp_tk_pool *pool, const void *va);
 /* A reader over the pool's live blocks, for the reference walkers. */
 struct tdp_tk_mem tdp_tk_pool_mem(struct tdp_tk_pool *pool);
-/* Call fn(ctx, pa, size) before every free (the TLB model uses it). NULL removes it. */
+/*
+ * Call fn(ctx, pa, size) before every free (the TLB model uses it). A pool
+ * has one such hook: a second call replaces the first; NULL removes it.
+ */
 void tdp_tk_pool_on_free(struct tdp_tk_pool *pool, void (*fn)(void *ctx, uint64_t pa, size_t size),
 			 void *ctx);
 
@@ -179,12 +182,19 @@ struct tdp_tk_tlb;
  * A model TLB of up to `capacity` cached translations. Pass it as
  * cfg.tlb_ctx with cfg.tlb = &tdp_tk_tlb_ops, then tdp_tk_tlb_attach() once
  * the table exists. With `pool`, a table freed while a cached walk goes
- * through it is a violation. NULL on bad arguments or no memory.
+ * through it is a violation (the model takes the pool's free hook, so use
+ * one model per pool). NULL on bad arguments or no memory.
+ *
+ * Invalidated entries that still translate are walked and cached again at
+ * once, as a vCPU might, so a change written after its flush is caught too.
+ * Every change of a cached translation needs an invalidation, permission
+ * relaxations included (libtdp always issues one).
  */
 struct tdp_tk_tlb *tdp_tk_tlb_new(size_t capacity, struct tdp_tk_pool *pool, uint32_t flags);
+/* Delete the model before its pool (it unhooks itself from the pool). */
 void tdp_tk_tlb_delete(struct tdp_tk_tlb *tlb);
 extern const struct tdp_tlb_ops tdp_tk_tlb_ops;
-/* Walk with this reference from now on (the model keeps a copy). */
+/* Walk with this reference from now on (the model keeps a copy); empties the cache. */
 void tdp_tk_tlb_attach(struct tdp_tk_tlb *tlb, const struct tdp_tk_ref *ref);
 
 /*
@@ -205,7 +215,11 @@ size_t tdp_tk_tlb_check(struct tdp_tk_tlb *tlb);
 const char *tdp_tk_tlb_first_violation(const struct tdp_tk_tlb *tlb);
 
 struct tdp_tk_tlb_stats {
-	size_t cached, fills, flush_ranges, flush_alls, dropped, violations;
+	size_t cached;       /* entries held now */
+	size_t fills;        /* entries added by tdp_tk_tlb_fill (not repeats or refills) */
+	size_t flush_ranges, flush_alls; /* callbacks received */
+	size_t dropped;      /* entries removed by invalidations (not evictions) */
+	size_t violations;
 };
 void tdp_tk_tlb_stats(const struct tdp_tk_tlb *tlb, struct tdp_tk_tlb_stats *st);
 

@@ -86,6 +86,7 @@ struct tdp_tk_pool {
 	/* called before every free (the TLB model) */
 	void (*on_free)(void *ctx, uint64_t pa, size_t size);
 	void *on_free_ctx;
+	int last_order; /* memory reader's lookup hint */
 };
 
 extern const struct tdp_mm_ops tk_mm_linear; /* zalloc_table/free_table only: cfg.linear_offset */

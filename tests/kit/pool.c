@@ -567,13 +567,22 @@ uint64_t tdp_tk_pool_pa(const struct tdp_tk_pool *pool, const void *va)
 }
 
 /* The order of the live block holding byte offset o (its head in *head), or -1. */
-static int block_at(const struct tdp_tk_pool *pool, uint64_t o, uint64_t *head)
+static int block_at(struct tdp_tk_pool *pool, uint64_t o, uint64_t *head)
 {
-	for (int k = 0; k < TK_NR_ORDERS; k++) {
-		uint64_t h = o & ~(((uint64_t)1 << (TK_MIN_SHIFT + k)) - 1);
+	/* walkers read one table many times: try the order found last first */
+	int last = pool->last_order;
+	uint64_t h = o & ~(((uint64_t)1 << (TK_MIN_SHIFT + last)) - 1);
 
-		if (pool->meta[h >> TK_MIN_SHIFT] == (uint8_t)(k + 1)) {
-			*head = h;
+	if (pool->meta[h >> TK_MIN_SHIFT] == (uint8_t)(last + 1)) {
+		*head = h;
+		return last;
+	}
+	for (int k = 0; k < TK_NR_ORDERS; k++) {
+		uint64_t hk = o & ~(((uint64_t)1 << (TK_MIN_SHIFT + k)) - 1);
+
+		if (pool->meta[hk >> TK_MIN_SHIFT] == (uint8_t)(k + 1)) {
+			*head = hk;
+			pool->last_order = k;
 			return k;
 		}
 	}
@@ -583,7 +592,7 @@ static int block_at(const struct tdp_tk_pool *pool, uint64_t o, uint64_t *head)
 /* Only live blocks are memory to a walker: a walk into a freed table is an external abort. */
 static const void *pool_mem_ptr(void *ctx, uint64_t pa, size_t size)
 {
-	const struct tdp_tk_pool *pool = ctx;
+	struct tdp_tk_pool *pool = ctx;
 	uint64_t off, o, head;
 
 	if (pa < pool->pa_base || size == 0)
