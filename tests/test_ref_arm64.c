@@ -1047,7 +1047,7 @@ static void test_leaves(void **state)
 	empty = hb_table(&t.h, 4096);
 	hb_set(&t.h, t.l3, 3, 0x5000ull | D_TABLE | RAM_RW);
 	hb_set(&t.h, t.l3, 511, 0x6000ull | D_TABLE | RAM_RW | (1ull << 63)); /* MALFORMED */
-	hb_set(&t.h, t.l3, 100, 0x6000ull | D_TABLE | (RAM_RW & ~AF));      /* not reported */
+	hb_set(&t.h, t.l3, 100, 0x6000ull | D_TABLE | (RAM_RW & ~AF));      /* access flag fault */
 	hb_set(&t.h, t.l2, 1, (1ull << 21) | D_BLOCK | RAM_RW);
 	hb_set(&t.h, t.l2, 2, empty | D_TABLE);                            /* empty table */
 	hb_set(&t.h, t.l2, 3, 0x7000000ull | D_TABLE);                     /* not in memory */
@@ -1058,20 +1058,23 @@ static void test_leaves(void **state)
 
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(tdp_tk_ref_leaves(&ref, 0, 1ull << 40, collect, &s, &tables), 0);
-	assert_int_equal(s.n, 5);
+	/* every non-empty entry that faults is reported, not taken for a hole */
+	assert_int_equal(s.n, 6);
 	assert_int_equal(s.v[0].result, TDP_TK_OK);
 	assert_int_equal(s.v[0].span_base, 3 * 4096);
 	assert_int_equal(s.v[0].hpa, 0x5000);
-	assert_int_equal(s.v[1].result, TDP_TK_MALFORMED);
-	assert_int_equal(s.v[1].span_base, 511 * 4096);
-	assert_int_equal(s.v[2].result, TDP_TK_OK);
-	assert_int_equal(s.v[2].span_base, 2 * MiB);
-	assert_int_equal(s.v[2].level, 2);
-	assert_int_equal(s.v[3].result, TDP_TK_EXTERNAL_ABORT);
-	assert_int_equal(s.v[3].span_base, 6 * MiB);
-	assert_int_equal(s.v[4].result, TDP_TK_OK);
-	assert_int_equal(s.v[4].span_base, 600 * GiB);
-	assert_int_equal(s.v[4].hpa, 7 * GiB);
+	assert_int_equal(s.v[1].result, TDP_TK_ACCESS_FLAG_FAULT);
+	assert_int_equal(s.v[1].span_base, 100 * 4096);
+	assert_int_equal(s.v[2].result, TDP_TK_MALFORMED);
+	assert_int_equal(s.v[2].span_base, 511 * 4096);
+	assert_int_equal(s.v[3].result, TDP_TK_OK);
+	assert_int_equal(s.v[3].span_base, 2 * MiB);
+	assert_int_equal(s.v[3].level, 2);
+	assert_int_equal(s.v[4].result, TDP_TK_EXTERNAL_ABORT);
+	assert_int_equal(s.v[4].span_base, 6 * MiB);
+	assert_int_equal(s.v[5].result, TDP_TK_OK);
+	assert_int_equal(s.v[5].span_base, 600 * GiB);
+	assert_int_equal(s.v[5].hpa, 7 * GiB);
 	assert_int_equal(tables, 4); /* root, l2, l3 and the empty table */
 
 	/* a range starting inside a leaf reports the whole leaf; ends inside one too */

@@ -111,6 +111,15 @@ enum tdp_tk_result {
 	TDP_TK_MALFORMED,
 };
 
+/*
+ * Conventions: `level` is the level of the leaf or of the descriptor that
+ * faulted; for a table that cannot be read (EXTERNAL_ABORT) it is the level
+ * of that table and `pte` is the descriptor pointing to it; for a register
+ * problem (MALFORMED before any descriptor) it is the start level, or 0 if
+ * the start level could not be decoded, and span_size is 0 (everything).
+ * An input above the input size faults at the start level with the span
+ * [2^input bits, 2^64).
+ */
 struct tdp_tk_xlate {
 	enum tdp_tk_result result;
 	int level;          /* the architecture's own level of the leaf or of the fault */
@@ -124,7 +133,13 @@ struct tdp_tk_xlate {
 	char why[120];      /* for faults and MALFORMED: what the walker saw */
 };
 
-/* arm64 stage 2: the walk that VTCR_EL2 and VTTBR_EL2 configure. */
+/*
+ * arm64 stage 2: the walk that VTCR_EL2 and VTTBR_EL2 configure. The model
+ * CPU has a physical address range of at least 48 bits (52 when PS says so),
+ * HCR_EL2.FWB = 0, no FEAT_LPA2 (DS, SL2 set: MALFORMED) and no hardware
+ * dirty state (HD set: MALFORMED). Without FEAT_XNX, descriptor bit 53 is
+ * RES0 and a leaf with it set is MALFORMED.
+ */
 #define TDP_TK_ARM64_FEAT_XNX (1u << 0) /* the CPU implements FEAT_XNX */
 struct tdp_tk_arm64_regs {
 	uint64_t vtcr, vttbr;
@@ -158,9 +173,10 @@ int tdp_tk_ref_translate(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned in
 			 struct tdp_tk_xlate *x);
 
 /*
- * Visit, in address order, every leaf and every MALFORMED or
- * EXTERNAL_ABORT outcome in [gpa, gpa + size), skipping holes a whole
- * faulting entry at a time. fn returns non-zero to stop; that value is
+ * Visit, in address order, every leaf and every other outcome that is not
+ * a hole (a translation fault on an entry the library writes as empty) in
+ * [gpa, gpa + size): MALFORMED, external aborts, and valid-looking entries
+ * that fault. Holes are skipped a whole faulting entry at a time. fn returns non-zero to stop; that value is
  * returned. *tables (optional) receives the number of distinct table pages
  * the walks passed through (root included), for leak accounting.
  */

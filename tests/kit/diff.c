@@ -949,7 +949,7 @@ int tdp_tk_diff_run_bytes(enum tdp_format format, const uint8_t *data, size_t si
 		char line[400];
 
 		gen_op(&r, &d.g, 15, &op);
-		if (drun_op(&d, &op, (k & 15) == 15 || rexhausted(&r))) {
+		if (drun_op(&d, &op, (k & 63) == 63 || rexhausted(&r))) {
 			format_op(&op, line, sizeof(line));
 			fprintf(stderr, "tdp-testkit fuzz: FAILED at operation %u: %s\n  %s\n", k, d.why,
 				line);

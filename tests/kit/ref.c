@@ -178,7 +178,24 @@ struct leaves_ctx {
 	uint64_t prev[TDP_MAX_LEVELS + 1];
 	unsigned int prev_nr;
 	int err;
+	enum tdp_format format;
 };
+
+/*
+ * An entry the library wrote as empty. Anything else that faults (a valid
+ * descriptor at a level that cannot hold it, a reserved encoding, a missing
+ * access flag, an address above the output size) is reported by
+ * tdp_tk_ref_leaves rather than passed over as a hole.
+ */
+static bool ref_entry_empty(enum tdp_format format, uint64_t pte)
+{
+	switch (format) {
+	case TDP_FORMAT_ARM64_S2:
+		return pte == 0;
+	default:
+		return false;
+	}
+}
 
 static int leaves_one(const struct tdp_tk_xlate *x, uint64_t pos, void *arg)
 {
@@ -200,10 +217,9 @@ static int leaves_one(const struct tdp_tk_xlate *x, uint64_t pos, void *arg)
 		memcpy(c->prev, x->tables, x->nr_tables * sizeof(x->tables[0]));
 		c->prev_nr = x->nr_tables;
 	}
-	if (x->result == TDP_TK_OK || x->result == TDP_TK_MALFORMED ||
-	    x->result == TDP_TK_EXTERNAL_ABORT)
-		return c->fn(x, c->arg);
-	return 0;
+	if (x->result == TDP_TK_TRANSLATION_FAULT && ref_entry_empty(c->format, x->pte))
+		return 0; /* a hole */
+	return c->fn(x, c->arg);
 }
 
 int tdp_tk_ref_leaves(const struct tdp_tk_ref *ref, uint64_t gpa, uint64_t size,
@@ -217,6 +233,7 @@ int tdp_tk_ref_leaves(const struct tdp_tk_ref *ref, uint64_t gpa, uint64_t size,
 		*tables = 0;
 	if (!ref || !fn)
 		return -TDP_EINVAL;
+	c.format = ref->format;
 	if (size == 0)
 		return 0;
 	if (gpa + size - 1 < gpa)
