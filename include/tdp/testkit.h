@@ -133,6 +133,9 @@ struct tdp_tk_xlate {
 	char why[120];      /* for faults and MALFORMED: what the walker saw */
 };
 
+/* A short human name of a result ("permission fault", ...). */
+const char *tdp_tk_result_name(enum tdp_tk_result r);
+
 /*
  * arm64 stage 2: the walk that VTCR_EL2 and VTTBR_EL2 configure. The model
  * CPU has a physical address range of at least 48 bits (52 when PS says so),

@@ -345,7 +345,7 @@ static size_t push_table(struct snapctx *c, const struct tk_table *t)
 	return s->nr_tables++;
 }
 
-static const char *result_name(enum tdp_tk_result r)
+const char *tdp_tk_result_name(enum tdp_tk_result r)
 {
 	switch (r) {
 	case TDP_TK_OK: return "ok";
@@ -354,9 +354,11 @@ static const char *result_name(enum tdp_tk_result r)
 	case TDP_TK_ACCESS_FLAG_FAULT: return "access flag fault";
 	case TDP_TK_PERMISSION_FAULT: return "permission fault";
 	case TDP_TK_EXTERNAL_ABORT: return "external abort";
+	case TDP_TK_EPT_MISCONFIG: return "EPT misconfiguration";
+	case TDP_TK_GUEST_PAGE_FAULT: return "guest-page fault";
 	case TDP_TK_MALFORMED: return "malformed";
-	default: return "unexpected result";
 	}
+	return "unknown result";
 }
 
 static int snap_one(const struct tdp_tk_xlate *x, uint64_t pos, void *arg)
@@ -410,7 +412,7 @@ static int snap_one(const struct tdp_tk_xlate *x, uint64_t pos, void *arg)
 	} else {
 		/* MALFORMED, an abort, or a valid descriptor the hardware does not accept */
 		anomaly(s, "gpa 0x%llx: %s at level %d: %s", (unsigned long long)pos,
-			result_name(x->result), x->level, x->why);
+			tdp_tk_result_name(x->result), x->level, x->why);
 	}
 	return 0;
 }

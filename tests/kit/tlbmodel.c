@@ -264,21 +264,6 @@ static bool needs_bbm(const struct tlbe *e, const struct tdp_tk_xlate *x)
 		(x->attr & TDP_MT_MASK) != (e->attr & TDP_MT_MASK));
 }
 
-static const char *result_name(enum tdp_tk_result r)
-{
-	switch (r) {
-	case TDP_TK_OK: return "ok";
-	case TDP_TK_TRANSLATION_FAULT: return "translation fault";
-	case TDP_TK_ADDRESS_SIZE_FAULT: return "address size fault";
-	case TDP_TK_ACCESS_FLAG_FAULT: return "access flag fault";
-	case TDP_TK_PERMISSION_FAULT: return "permission fault";
-	case TDP_TK_EXTERNAL_ABORT: return "external abort";
-	case TDP_TK_EPT_MISCONFIG: return "EPT misconfiguration";
-	case TDP_TK_GUEST_PAGE_FAULT: return "guest-page fault";
-	case TDP_TK_MALFORMED: return "malformed";
-	}
-	return "?";
-}
 
 #define ULL(x) ((unsigned long long)(x))
 
@@ -287,7 +272,7 @@ static void describe_now(char *buf, size_t len, const struct tlbe *e, const stru
 	if (!x) {
 		snprintf(buf, len, "the walker refused the address");
 	} else if (x->result != TDP_TK_OK) {
-		snprintf(buf, len, "%s at level %d (%s)", result_name(x->result), x->level, x->why);
+		snprintf(buf, len, "%s at level %d (%s)", tdp_tk_result_name(x->result), x->level, x->why);
 	} else if (same(e, x) || (x->level == e->level && x->span_base == e->span_base &&
 				  x->span_size == e->span_size && x->hpa == e->hpa &&
 				  x->attr == e->attr && x->pte == e->pte)) {
