@@ -251,6 +251,60 @@ static void test_kit_geometry_matches_table(void **state)
 	}
 }
 
+/* The public pool API: arguments checked, the memory reader sees live blocks only. */
+static void test_pool_public_api(void **state)
+{
+	struct tdp_tk_pool_stats st = { .out_blocks = 99 };
+	struct tdp_tk_pool *pool;
+	struct tdp_config cfg;
+	struct tdp_tk_mem mem;
+	uint8_t *p;
+	uint64_t pa;
+
+	(void)state;
+	assert_null(tdp_tk_pool_new(1ull << 32, 0));
+	assert_null(tdp_tk_pool_new(1ull << 32, 4096 + 1));
+	assert_null(tdp_tk_pool_new((1ull << 32) + 4096, 1u << 20)); /* base not 1 MiB aligned */
+	tdp_tk_pool_stats(NULL, &st);
+	assert_int_equal(st.out_blocks, 0);
+	assert_string_equal(tdp_tk_pool_first_error(NULL), "");
+	assert_null(tdp_tk_pool_va(NULL, 0));
+	assert_false(tdp_tk_pool_live(NULL, 0, 4096));
+	mem = tdp_tk_pool_mem(NULL);
+	assert_null(mem.ptr(mem.ctx, 0, 8));
+	tdp_tk_pool_fail_nth(NULL, 0);
+	tdp_tk_pool_config(NULL, &cfg);
+	tdp_tk_pool_delete(NULL);
+
+	pool = tdp_tk_pool_new(1ull << 32, 4u << 20);
+	assert_non_null(pool);
+	memset(&cfg, 0, sizeof(cfg));
+	tdp_tk_pool_config(pool, &cfg);
+	p = cfg.mm->zalloc_table(cfg.mm_ctx, 16384);
+	assert_non_null(p);
+	pa = tdp_tk_pool_pa(pool, p);
+	assert_int_equal(pa & 16383, 0);
+	assert_int_equal((uintptr_t)p, pa + cfg.linear_offset);
+	assert_true(tdp_tk_pool_live(pool, pa, 16384));
+	assert_ptr_equal(tdp_tk_pool_va(pool, pa + 8), p + 8);
+	assert_int_equal(tdp_tk_pool_pa(pool, &st), ~0ull);
+	mem = tdp_tk_pool_mem(pool);
+	assert_ptr_equal(mem.ptr(mem.ctx, pa + 16376, 8), p + 16376);
+	assert_null(mem.ptr(mem.ctx, pa + 16380, 8)); /* runs past the block */
+	tdp_tk_pool_fail_nth(pool, 0);
+	assert_null(cfg.mm->zalloc_table(cfg.mm_ctx, 4096));
+	tdp_tk_pool_stats(pool, &st);
+	assert_int_equal(st.out_blocks, 1);
+	assert_int_equal(st.failed_allocs, 1);
+	cfg.mm->free_table(cfg.mm_ctx, p, 16384);
+	assert_false(tdp_tk_pool_live(pool, pa, 16384));
+	assert_null(mem.ptr(mem.ctx, pa, 8)); /* freed: not memory to a walker */
+	tdp_tk_pool_stats(pool, &st);
+	assert_int_equal(st.out_blocks, 0);
+	assert_int_equal(st.errors, 0);
+	tdp_tk_pool_delete(pool);
+}
+
 static void test_model_ops(void **state)
 {
 	struct tk_model m, e;
@@ -295,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_ref_decode_xnx),
 		cmocka_unit_test(test_kit_geometry_matches_table),
 		cmocka_unit_test(test_model_ops),
+		cmocka_unit_test(test_pool_public_api),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

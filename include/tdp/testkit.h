@@ -16,7 +16,8 @@
  *   step against a page-granular model, through the reference walker, the
  *   TLB model and the pool's leak count; the same driver behind fuzzers.
  *
- * Functions return 0 or a negative TDP_E* code unless said otherwise.
+ * Functions return 0 or a negative TDP_E* code unless said otherwise; a
+ * NULL object is refused (-TDP_EINVAL) or, for void functions, ignored.
  */
 #ifndef TDP_TESTKIT_H
 #define TDP_TESTKIT_H
@@ -73,6 +74,7 @@ void tdp_tk_pool_fail_off(struct tdp_tk_pool *pool);
 /* Is [pa, pa + size) exactly one block the pool handed out? */
 bool tdp_tk_pool_live(const struct tdp_tk_pool *pool, uint64_t pa, size_t size);
 void *tdp_tk_pool_va(const struct tdp_tk_pool *pool, uint64_t pa);
+/* ~0 if va is not in the pool's arena. */
 uint64_t tdp_tk_pool_pa(const struct tdp_tk_pool *pool, const void *va);
 /* A reader over the pool's live blocks, for the reference walkers. */
 struct tdp_tk_mem tdp_tk_pool_mem(struct tdp_tk_pool *pool);

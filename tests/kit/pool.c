@@ -509,6 +509,8 @@ void tdp_tk_pool_delete(struct tdp_tk_pool *pool)
 
 void tdp_tk_pool_config(struct tdp_tk_pool *pool, struct tdp_config *cfg)
 {
+	if (!pool || !cfg)
+		return;
 	cfg->mm = &tk_mm_linear;
 	cfg->mm_ctx = pool;
 	cfg->linear_offset = tk_linear_offset(pool);
@@ -516,6 +518,8 @@ void tdp_tk_pool_config(struct tdp_tk_pool *pool, struct tdp_config *cfg)
 
 void tdp_tk_pool_config_xlate(struct tdp_tk_pool *pool, struct tdp_config *cfg)
 {
+	if (!pool || !cfg)
+		return;
 	cfg->mm = &tk_mm_xlate;
 	cfg->mm_ctx = pool;
 	cfg->linear_offset = 0;
@@ -523,6 +527,12 @@ void tdp_tk_pool_config_xlate(struct tdp_tk_pool *pool, struct tdp_config *cfg)
 
 void tdp_tk_pool_stats(const struct tdp_tk_pool *pool, struct tdp_tk_pool_stats *st)
 {
+	if (!st)
+		return;
+	if (!pool) {
+		memset(st, 0, sizeof(*st));
+		return;
+	}
 	st->out_blocks = pool->out_blocks;
 	st->out_bytes = pool->out_bytes;
 	st->allocs = pool->allocs;
@@ -533,37 +543,40 @@ void tdp_tk_pool_stats(const struct tdp_tk_pool *pool, struct tdp_tk_pool_stats 
 
 const char *tdp_tk_pool_first_error(const struct tdp_tk_pool *pool)
 {
-	return pool->errors ? pool->first_error : "";
+	return pool && pool->errors ? pool->first_error : "";
 }
 
 void tdp_tk_pool_fail_nth(struct tdp_tk_pool *pool, long n)
 {
-	tk_fail_nth(pool, n);
+	if (pool)
+		tk_fail_nth(pool, n);
 }
 
 void tdp_tk_pool_fail_from(struct tdp_tk_pool *pool, long n)
 {
-	tk_fail_from(pool, n);
+	if (pool)
+		tk_fail_from(pool, n);
 }
 
 void tdp_tk_pool_fail_off(struct tdp_tk_pool *pool)
 {
-	tk_fail_off(pool);
+	if (pool)
+		tk_fail_off(pool);
 }
 
 bool tdp_tk_pool_live(const struct tdp_tk_pool *pool, uint64_t pa, size_t size)
 {
-	return tk_pool_live(pool, pa, size);
+	return pool && tk_pool_live(pool, pa, size);
 }
 
 void *tdp_tk_pool_va(const struct tdp_tk_pool *pool, uint64_t pa)
 {
-	return tk_pa_to_va(pool, pa);
+	return pool ? tk_pa_to_va(pool, pa) : NULL;
 }
 
 uint64_t tdp_tk_pool_pa(const struct tdp_tk_pool *pool, const void *va)
 {
-	return tk_va_to_pa(pool, va);
+	return pool ? tk_va_to_pa(pool, va) : ~0ull;
 }
 
 /* The order of the live block holding byte offset o (its head in *head), or -1. */
@@ -610,14 +623,23 @@ static const void *pool_mem_ptr(void *ctx, uint64_t pa, size_t size)
 	return pool->base + off;
 }
 
+static const void *no_mem_ptr(void *ctx, uint64_t pa, size_t size)
+{
+	(void)ctx, (void)pa, (void)size;
+	return NULL;
+}
+
 struct tdp_tk_mem tdp_tk_pool_mem(struct tdp_tk_pool *pool)
 {
-	return (struct tdp_tk_mem){ .ptr = pool_mem_ptr, .ctx = pool };
+	/* a NULL pool gives a reader that finds nothing */
+	return (struct tdp_tk_mem){ .ptr = pool ? pool_mem_ptr : no_mem_ptr, .ctx = pool };
 }
 
 void tdp_tk_pool_on_free(struct tdp_tk_pool *pool, void (*fn)(void *ctx, uint64_t pa, size_t size),
 			 void *ctx)
 {
+	if (!pool)
+		return;
 	pool->on_free = fn;
 	pool->on_free_ctx = ctx;
 }
