@@ -176,6 +176,22 @@ int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int
 int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
 		tdp_attr_t set, struct tdp_memcache *mc);
 
+/*
+ * Accessed/dirty harvesting, for tables whose format has hardware A/D flags
+ * and has them enabled (x86 EPT with TDP_CFG_X86_AD).
+ *
+ * tdp_test_clear_young: clear the accessed flag of every leaf intersecting
+ * the range; *young tells whether any was set. No TLB invalidation (aging
+ * is a hint). tdp_collect_dirty: for every dirty page gpa + i * page of the
+ * range set bit i of bitmap (64 pages per word, the caller zeroes it and
+ * sizes it for size / page bits) and make the leaves clean, with one
+ * invalidation; a dirty block straddling an edge reports its pages inside
+ * and stays dirty. Both return 0; -TDP_EINVAL (NULL, alignment, size 0);
+ * -TDP_ERANGE; -TDP_EOPNOTSUPP when the table has no A/D flags in use.
+ */
+int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young);
+int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap);
+
 struct tdp_lookup_result {
 	uint64_t hpa;      /* host address of gpa itself (offset included) */
 	uint64_t size;     /* bytes mapped by the leaf */

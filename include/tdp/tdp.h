@@ -10,5 +10,6 @@
 #include <tdp/tlb.h>
 #include <tdp/types.h>
 #include <tdp/walk.h>
+#include <tdp/x86.h>
 
 #endif

@@ -130,6 +130,7 @@ struct tdp_tk_xlate {
 	uint64_t hpa;       /* OK: host address of the accessed byte */
 	tdp_attr_t attr;    /* OK or PERMISSION_FAULT: what the leaf grants (neutral form) */
 	uint64_t pte;       /* the leaf, or the descriptor that faulted */
+	uint64_t pte_pa;    /* physical address of that descriptor (for A/D tests) */
 	unsigned int nr_tables;
 	uint64_t tables[TDP_MAX_LEVELS + 1]; /* table pages read, root first (walk-cache content) */
 	char why[120];      /* for faults and MALFORMED: what the walker saw */
@@ -158,12 +159,36 @@ struct tdp_tk_arm64_regs {
 int tdp_tk_ref_arm64(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *regs,
 		     uint64_t ipa, unsigned int access, struct tdp_tk_xlate *x);
 
+/*
+ * Intel EPT: the walk an EPTP configures, on a CPU with these capabilities
+ * and MAXPHYADDR. A not-present entry gives TDP_TK_TRANSLATION_FAULT (an EPT
+ * violation), a forbidden access TDP_TK_PERMISSION_FAULT (also an EPT
+ * violation; `attr` holds the combined permissions), a misconfiguration
+ * (W without R, execute-only without the capability, reserved memory type,
+ * reserved bits, a large page where the CPU has none) TDP_TK_EPT_MISCONFIG.
+ * Permissions are the AND over every entry of the walk. TDP_TK_USER selects
+ * the user-execute bit (10) when MBEC is on.
+ */
+#define TDP_TK_X86_CAP_EXEC_ONLY (1u << 0)
+#define TDP_TK_X86_CAP_2M        (1u << 1)
+#define TDP_TK_X86_CAP_1G        (1u << 2)
+#define TDP_TK_X86_MBEC          (1u << 3) /* secondary control bit 22 is on */
+struct tdp_tk_x86_regs {
+	uint64_t eptp;
+	uint32_t caps;          /* TDP_TK_X86_* */
+	unsigned int maxphyaddr; /* CPUID 0x80000008 EAX[7:0], e.g. 46 or 52 */
+};
+
+int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *regs,
+		   uint64_t gpa, unsigned int access, struct tdp_tk_xlate *x);
+
 /* A reference walker bound to one table's registers and memory. */
 struct tdp_tk_ref {
 	enum tdp_format format;
 	struct tdp_tk_mem mem;
 	union {
 		struct tdp_tk_arm64_regs arm64;
+		struct tdp_tk_x86_regs x86;
 	} regs;
 };
 

@@ -38,9 +38,12 @@ static int check_out(const struct tdp_pgtable *pgt, uint64_t hpa, uint64_t size)
 	return 0;
 }
 
+/* Bits 12..15 carry format-specific attributes; the format decides about them. */
+#define ATTR_FMT_MASK 0xf000u
+
 static bool attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
 {
-	if (attr & ~(TDP_PROT_MASK | TDP_MT_MASK | TDP_SW_MASK))
+	if (attr & ~(TDP_PROT_MASK | TDP_MT_MASK | TDP_SW_MASK | ATTR_FMT_MASK))
 		return false;
 	return pgt->fops->attr_ok(pgt, attr);
 }
@@ -62,6 +65,11 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 #if TDP_HAVE_ARM64
 	case TDP_FORMAT_ARM64_S2:
 		ret = tdp__arm64_init(cfg, &geo, &fops);
+		break;
+#endif
+#if TDP_HAVE_X86
+	case TDP_FORMAT_X86_EPT:
+		ret = tdp__x86_init(cfg, &geo, &fops);
 		break;
 #endif
 	default:
@@ -86,6 +94,7 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 		return -TDP_ERANGE;
 	}
 	pgt->fops = fops;
+	fops->prepare_root(pgt);
 	return 0;
 }
 
@@ -177,6 +186,28 @@ int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t
 	if ((clear | set) & ~allowed || !pgt->fops->prot_change_ok(pgt, clear, set))
 		return -TDP_EINVAL;
 	return pgt->fops->protect(pgt, gpa, size, clear, set, mc);
+}
+
+int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young)
+{
+	int ret = check_in(pgt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (!young)
+		return -TDP_EINVAL;
+	return pgt->fops->young(pgt, gpa, size, young);
+}
+
+int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap)
+{
+	int ret = check_in(pgt, gpa, size);
+
+	if (ret)
+		return ret;
+	if (!bitmap)
+		return -TDP_EINVAL;
+	return pgt->fops->dirty(pgt, gpa, size, bitmap);
 }
 
 int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res)

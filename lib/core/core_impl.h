@@ -7,12 +7,13 @@
  * header provides, as constants or static inline functions:
  *
  *   FMT_PAGE_SHIFT, FMT_BITS       level-0 page shift, index bits per table
- *   FMT_INVALID                    the value written into an emptied entry
+ *   fmt_invalid(pgt)               the value of an empty entry (non-zero: new tables are
+ *                                  filled with it)
  *   FMT_FLUSH_ON_INSTALL           invalid -> valid changes need a TLB flush
  *   pte_valid(pte)                 the hardware would use the entry
  *   pte_is_table(pte, l)           points to a table (never at level 0)
  *   pte_table_pa(pte), pte_leaf_pa(pte, l)
- *   pte_mk_table(pa), pte_mk_leaf(tmpl, pa, l)
+ *   pte_mk_table(pgt, pa), pte_mk_leaf(tmpl, pa, l)
  *   pte_leaf_tmpl(pte)             a leaf's attribute bits (no address, no kind)
  *   fmt_attr_tmpl(pgt, attr)       the same for a neutral attribute word
  *   pte_attr(pte, l)               decode a leaf's attributes
@@ -20,6 +21,9 @@
  *   pte_same(old, new)             equal apart from bits the hardware updates
  *   pte_needs_bbm(old, new, l)     replacing old by new needs break-before-make
  *   fmt_attr_ok, fmt_prot_change_ok
+ *   FMT_HAS_AD                     the format has hardware accessed/dirty flags; then
+ *   fmt_ad_enabled(pgt)            they are in use on this table, and
+ *   pte_young, pte_mkold, pte_dirty, pte_mkclean
  *
  * Everything below is static: each variant gets its own copy with constant
  * shifts and no indirect calls in the loops. Nothing recurses; subtrees are
@@ -56,6 +60,16 @@ static inline uint64_t *entry_ptr(const struct tdp_pgtable *p, void *table, uint
 	if (l != top_level(p))
 		idx &= FMT_ENTRIES - 1;
 	return (uint64_t *)table + idx;
+}
+
+/* Tables come zeroed; a format whose empty entry is not 0 fills them. */
+static void fill_invalid(const struct tdp_pgtable *p, void *table, uint64_t n)
+{
+	uint64_t v = fmt_invalid(p), *t = table;
+
+	if (v)
+		for (uint64_t i = 0; i < n; i++)
+			t[i] = v;
 }
 
 /* ------------------------------------------------------------------ */
@@ -221,7 +235,7 @@ static void clear_entry(const struct tdp_pgtable *p, struct gather *g, uint64_t 
 {
 	bool table = pte_is_table(old, l);
 
-	pte_store(ptep, FMT_INVALID);
+	pte_store(ptep, fmt_invalid(p));
 	gather_range(g, base, lvl_size(l), (int)l, table);
 	if (table)
 		gather_free_table(p, g, old, l);
@@ -253,7 +267,7 @@ static void bbm_commit(const struct tdp_pgtable *p, struct bbm_batch *b, struct 
 
 	for (unsigned int i = 0; i < b->n; i++) {
 		if (pte_needs_bbm(b->e[i].old, b->e[i].new, b->e[i].level)) {
-			pte_store(b->e[i].ptep, FMT_INVALID);
+			pte_store(b->e[i].ptep, fmt_invalid(p));
 			gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
 				     pte_is_table(b->e[i].old, b->e[i].level));
 			any = true;
@@ -354,12 +368,12 @@ static uint64_t build_split(const struct tdp_pgtable *p, uint64_t blk, unsigned 
 		child = tbl[m][i];
 		tbl[m - 1] = mc_pop(mc);
 		fill_leaves(tbl[m - 1], tmpl, pte_leaf_pa(child, m), m - 1);
-		tbl[m][i] = pte_mk_table(tdp_va_to_pa(p, tbl[m - 1]));
+		tbl[m][i] = pte_mk_table(p, tdp_va_to_pa(p, tbl[m - 1]));
 		m--;
 		tbase[m] = cb;
 		idx[m] = 0;
 	}
-	return pte_mk_table(tdp_va_to_pa(p, tbl[top]));
+	return pte_mk_table(p, tdp_va_to_pa(p, tbl[top]));
 }
 
 /* Find the leaf holding `addr`; NULL if none. */
@@ -564,7 +578,8 @@ static uint64_t map_pass(const struct tdp_pgtable *p, uint64_t s, uint64_t e, ui
 		if (!pte_valid(old)) {
 			void *t = mc_pop(mc);
 
-			pte_store_release(it.ptep, pte_mk_table(tdp_va_to_pa(p, t)));
+			fill_invalid(p, t, FMT_ENTRIES);
+			pte_store_release(it.ptep, pte_mk_table(p, tdp_va_to_pa(p, t)));
 			if (FMT_FLUSH_ON_INSTALL)
 				gather_range(g, base, sz, (int)l, false);
 		} else if (!pte_is_table(old, l)) {
@@ -790,6 +805,91 @@ static int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_a
 }
 
 /* ------------------------------------------------------------------ */
+/* Accessed/dirty harvesting                                            */
+/* ------------------------------------------------------------------ */
+
+#if FMT_HAS_AD
+/*
+ * Clear the accessed flag of every leaf that intersects the range, saying
+ * whether any was set. No invalidation: a translation cached with A set
+ * only makes a page look idle a little longer (an aging hint, not a
+ * correctness property).
+ */
+static int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *young)
+{
+	struct tdp_iter it;
+	bool any = false;
+
+	if (!fmt_ad_enabled(p))
+		return -TDP_EOPNOTSUPP;
+	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, true)) {
+		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, it.level))
+			continue;
+		if (pte_young(it.pte)) {
+			any = true;
+			pte_store(it.ptep, pte_mkold(it.pte));
+		}
+	}
+	*young = any;
+	return 0;
+}
+
+/*
+ * Set bitmap bit i for every dirty page gpa + i * page in the range and make
+ * the leaves clean, with one invalidation so the next write dirties them
+ * again. A dirty block that straddles an edge of the range reports its
+ * pages inside and stays dirty, so the pages outside are not lost.
+ */
+static int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t *bitmap)
+{
+	const uint64_t page = lvl_size(0), e = gpa + size;
+	struct tdp_iter it;
+	struct gather g;
+
+	if (!fmt_ad_enabled(p))
+		return -TDP_EOPNOTSUPP;
+	gather_init(&g);
+	for (it_start(&it, p, gpa, e, 0); it.valid; it_next(&it, true)) {
+		unsigned int l = it.level;
+		uint64_t base = it_base(&it), lo, hi;
+
+		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, l) || !pte_dirty(it.pte))
+			continue;
+		lo = base > gpa ? base : gpa;
+		hi = base + lvl_size(l) < e ? base + lvl_size(l) : e;
+		for (uint64_t a = lo; a < hi; a += page) {
+			uint64_t i = (a - gpa) / page;
+
+			bitmap[i / 64] |= 1ull << (i % 64);
+		}
+		if (base >= gpa && base + lvl_size(l) <= e) {
+			pte_store(it.ptep, pte_mkclean(it.pte));
+			gather_range(&g, base, lvl_size(l), (int)l, false);
+		}
+	}
+	gather_flush(p, &g);
+	return 0;
+}
+#else
+static int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *young)
+{
+	(void)p, (void)gpa, (void)size, (void)young;
+	return -TDP_EOPNOTSUPP;
+}
+
+static int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t *bitmap)
+{
+	(void)p, (void)gpa, (void)size, (void)bitmap;
+	return -TDP_EOPNOTSUPP;
+}
+#endif
+
+static void fmt_prepare_root(struct tdp_pgtable *p)
+{
+	fill_invalid(p, p->root, (uint64_t)1 << p->geo.root_bits);
+}
+
+/* ------------------------------------------------------------------ */
 /* lookup, walk, iterator entry points, destroy                         */
 /* ------------------------------------------------------------------ */
 
@@ -899,6 +999,9 @@ const struct tdp_fmt_ops FMT_OPS = {
 	.zap = fmt_zap,
 	.split = fmt_split,
 	.protect = fmt_protect,
+	.young = fmt_young,
+	.dirty = fmt_dirty,
+	.prepare_root = fmt_prepare_root,
 	.lookup = fmt_lookup,
 	.walk = fmt_walk,
 	.destroy = fmt_destroy,

@@ -19,6 +19,10 @@ struct tdp_fmt_ops {
 		     struct tdp_memcache *mc);
 	int (*protect)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
 		       tdp_attr_t set, struct tdp_memcache *mc);
+	int (*young)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young);
+	int (*dirty)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap);
+	/* Give a freshly allocated (zeroed) root the format's empty value. */
+	void (*prepare_root)(struct tdp_pgtable *pgt);
 	int (*lookup)(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res);
 	int (*walk)(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
 		    tdp_walk_fn fn, void *arg);

@@ -17,4 +17,11 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 		    const struct tdp_fmt_ops **fops);
 #endif
 
+#if TDP_HAVE_X86
+extern const struct tdp_fmt_ops tdp__x86_ept_fops;
+/* Validate an EPT configuration and derive its geometry. 0 or -TDP_EINVAL. */
+int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
+		  const struct tdp_fmt_ops **fops);
+#endif
+
 #endif

@@ -17,8 +17,9 @@
 
 #define FMT_PAGE_SHIFT       ARM64_GRANULE_SHIFT
 #define FMT_BITS             (ARM64_GRANULE_SHIFT - 3)
-#define FMT_INVALID          0ull
 #define FMT_FLUSH_ON_INSTALL 0 /* invalid -> valid needs no TLBI (§2.9) */
+/* AF/DBM harvesting (VTCR_EL2.HA/HD) is not supported yet: A/D calls give -EOPNOTSUPP. */
+#define FMT_HAS_AD           0
 
 #define A64_VALID        (1ull << 0)
 #define A64_TABLE_PAGE   (1ull << 1) /* table above level 3, page at level 3; 0 = block */
@@ -69,6 +70,12 @@ static inline uint64_t a64_oa_dec(uint64_t pte)
 #endif
 #define A64_ADDR_BITS (A64_OA_MASK | A64_OA_HI_MASK)
 
+static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
+{
+	(void)pgt;
+	return 0;
+}
+
 static inline bool pte_valid(uint64_t pte)
 {
 	return pte & A64_VALID;
@@ -90,8 +97,9 @@ static inline uint64_t pte_leaf_pa(uint64_t pte, unsigned int l)
 	return a64_oa_dec(pte);
 }
 
-static inline uint64_t pte_mk_table(uint64_t pa)
+static inline uint64_t pte_mk_table(const struct tdp_pgtable *pgt, uint64_t pa)
 {
+	(void)pgt;
 	return a64_oa_enc(pa) | A64_TABLE_PAGE | A64_VALID;
 }
 
@@ -215,7 +223,8 @@ static inline bool fmt_attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
 {
 	tdp_attr_t x = attr & TDP_PROT_X;
 
-	if ((attr & TDP_MT_MASK) > TDP_MT_DEVICE_STRICT)
+	/* no arm64-specific attribute bits (12..15) exist */
+	if ((attr & 0xf000u) || (attr & TDP_MT_MASK) > TDP_MT_DEVICE_STRICT)
 		return false;
 	return (pgt->cfg.flags & TDP_CFG_ARM64_XNX) || x == 0 || x == TDP_PROT_X;
 }

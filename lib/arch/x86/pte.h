@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Intel EPT entries: the only place their bits are known.
+ * Sources: arch-facts.md §1.1-§1.6.
+ */
+#ifndef TDP_ARCH_X86_PTE_H
+#define TDP_ARCH_X86_PTE_H
+
+#include <tdp/x86.h>
+
+#define FMT_PAGE_SHIFT 12
+#define FMT_BITS       9
+/*
+ * not-present -> present needs no INVEPT: the CPU does not keep not-present
+ * translations, and an EPT violation drops what it had for the address
+ * (arch-facts §5 item 7 lists this as unconfirmed; libtdp follows KVM).
+ */
+#define FMT_FLUSH_ON_INSTALL 0
+#define FMT_HAS_AD           1
+
+#define EPT_R        (1ull << 0)
+#define EPT_W        (1ull << 1)
+#define EPT_X        (1ull << 2)  /* supervisor execute with MBEC */
+#define EPT_EMT(t)   ((uint64_t)(t) << 3)
+#define EPT_EMT_MASK (7ull << 3)
+#define EPT_IPAT     (1ull << 6)
+#define EPT_LEAF     (1ull << 7)  /* PDPTE/PDE: a 1 GiB / 2 MiB page */
+#define EPT_A        (1ull << 8)
+#define EPT_D        (1ull << 9)
+#define EPT_XU       (1ull << 10) /* user execute with MBEC; ignored without */
+#define EPT_SW_SHIFT 52
+#define EPT_SW_MASK  (0xfull << EPT_SW_SHIFT)
+#define EPT_SVE      (1ull << 63) /* suppress #VE */
+#define EPT_ADDR     0x000ffffffffff000ull /* bits 51:12 */
+#define EPT_PRESENT  (EPT_R | EPT_W | EPT_X | EPT_XU)
+
+#define EPT_MT_UC 0u
+#define EPT_MT_WC 1u
+#define EPT_MT_WB 6u
+
+static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
+{
+	return (pgt->cfg.flags & TDP_CFG_X86_SVE) ? EPT_SVE : 0;
+}
+
+/*
+ * Present when any permission bit is set. Bit 10 only counts with MBEC, but
+ * libtdp never sets it without setting bit 2 as well (see fmt_attr_tmpl),
+ * so testing it always is exact for every entry the library writes.
+ */
+static inline bool pte_valid(uint64_t pte)
+{
+	return (pte & EPT_PRESENT) != 0;
+}
+
+static inline bool pte_is_table(uint64_t pte, unsigned int l)
+{
+	return l > 0 && pte_valid(pte) && !(pte & EPT_LEAF);
+}
+
+static inline uint64_t pte_table_pa(uint64_t pte)
+{
+	return pte & EPT_ADDR;
+}
+
+static inline uint64_t pte_leaf_pa(uint64_t pte, unsigned int l)
+{
+	return pte & EPT_ADDR & ~(((uint64_t)1 << (12 + 9 * l)) - 1);
+}
+
+/* Permissions AND along the walk, so a table entry grants everything. */
+static inline uint64_t pte_mk_table(const struct tdp_pgtable *pgt, uint64_t pa)
+{
+	(void)pgt;
+	return pa | EPT_R | EPT_W | EPT_X | EPT_XU;
+}
+
+static inline uint64_t pte_mk_leaf(uint64_t tmpl, uint64_t pa, unsigned int l)
+{
+	return tmpl | pa | (l ? EPT_LEAF : 0);
+}
+
+/* A leaf's attributes and A/D state, for its split children. */
+static inline uint64_t pte_leaf_tmpl(uint64_t pte)
+{
+	return pte & ~(EPT_ADDR | EPT_LEAF);
+}
+
+static inline uint64_t ept_prot_bits(tdp_attr_t attr)
+{
+	uint64_t v = 0;
+
+	if (attr & TDP_PROT_R)
+		v |= EPT_R;
+	if (attr & TDP_PROT_W)
+		v |= EPT_W;
+	/*
+	 * XP in bit 2, XU in bit 10. Without MBEC both are equal (attr_ok),
+	 * and bit 10, ignored by the CPU then, keeps the decoding uniform.
+	 */
+	if (attr & TDP_PROT_XP)
+		v |= EPT_X;
+	if (attr & TDP_PROT_XU)
+		v |= EPT_XU;
+	return v | (uint64_t)((attr & TDP_SW_MASK) >> TDP_SW_SHIFT) << EPT_SW_SHIFT;
+}
+
+/*
+ * Memory type (attr's TDP_X86_EMT, else the neutral type): WB -> 6, NC ->
+ * WC (1), DEVICE -> UC (0), DEVICE_STRICT -> UC with IPAT (UC whatever the
+ * guest's PAT says). IPAT from TDP_X86_IPAT otherwise.
+ */
+static inline uint64_t ept_memtype_bits(tdp_attr_t attr)
+{
+	static const uint8_t neutral[4] = { EPT_MT_WB, EPT_MT_WC, EPT_MT_UC, EPT_MT_UC };
+	uint64_t ipat = (attr & TDP_X86_IPAT) ? EPT_IPAT : 0;
+
+	if (attr & TDP_X86_EMT_MASK)
+		return EPT_EMT(((attr & TDP_X86_EMT_MASK) >> 12) - 1) | ipat;
+	if ((attr & TDP_MT_MASK) == TDP_MT_DEVICE_STRICT)
+		ipat = EPT_IPAT;
+	return EPT_EMT(neutral[(attr & TDP_MT_MASK) >> TDP_MT_SHIFT]) | ipat;
+}
+
+static inline uint64_t fmt_attr_tmpl(const struct tdp_pgtable *pgt, tdp_attr_t attr)
+{
+	(void)pgt;
+	return ept_prot_bits(attr) | ept_memtype_bits(attr);
+}
+
+/* The inverse of fmt_attr_tmpl: every attribute word attr_ok accepts round-trips. */
+static inline tdp_attr_t pte_attr(uint64_t pte, unsigned int l)
+{
+	unsigned int emt = (unsigned int)((pte & EPT_EMT_MASK) >> 3);
+	bool ipat = pte & EPT_IPAT;
+	tdp_attr_t a = 0;
+
+	(void)l;
+	a |= (pte & EPT_R) ? TDP_PROT_R : 0;
+	a |= (pte & EPT_W) ? TDP_PROT_W : 0;
+	a |= (pte & EPT_X) ? TDP_PROT_XP : 0;
+	a |= (pte & EPT_XU) ? TDP_PROT_XU : 0;
+	if (emt == EPT_MT_WB)
+		a |= TDP_MT_NORMAL_WB | (ipat ? TDP_X86_IPAT : 0);
+	else if (emt == EPT_MT_WC)
+		a |= TDP_MT_NORMAL_NC | (ipat ? TDP_X86_IPAT : 0);
+	else if (emt == EPT_MT_UC)
+		a |= ipat ? TDP_MT_DEVICE_STRICT : TDP_MT_DEVICE;
+	else
+		a |= TDP_X86_EMT(emt) | (ipat ? TDP_X86_IPAT : 0);
+	return a | TDP_SW((pte & EPT_SW_MASK) >> EPT_SW_SHIFT);
+}
+
+static inline uint64_t pte_with_prot(uint64_t pte, tdp_attr_t attr)
+{
+	return (pte & ~(EPT_R | EPT_W | EPT_X | EPT_XU | EPT_SW_MASK)) | ept_prot_bits(attr);
+}
+
+/* The CPU sets A and D. */
+static inline bool pte_same(uint64_t old, uint64_t new)
+{
+	return ((old ^ new) & ~(EPT_A | EPT_D)) == 0;
+}
+
+/* EPT has no break-before-make rule: entries change in place, then INVEPT. */
+static inline bool pte_needs_bbm(uint64_t old, uint64_t new, unsigned int l)
+{
+	(void)old, (void)new, (void)l;
+	return false;
+}
+
+/*
+ * What the CPU would take as a misconfiguration never reaches a table:
+ * write without read, nothing at all (not present), execute-only without the
+ * capability, a user/supervisor split without MBEC, reserved or redundant
+ * memory-type spellings.
+ */
+static inline bool fmt_attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
+{
+	uint32_t f = pgt->cfg.flags;
+	tdp_attr_t x = attr & TDP_PROT_X, emt = (attr & TDP_X86_EMT_MASK) >> 12;
+
+	if ((attr & TDP_PROT_W) && !(attr & TDP_PROT_R))
+		return false;
+	if (!(attr & (TDP_PROT_R | TDP_PROT_X)))
+		return false;
+	if (!(attr & TDP_PROT_R) && !(f & TDP_CFG_X86_EXEC_ONLY))
+		return false;
+	if (!(f & TDP_CFG_X86_MBEC) && x != 0 && x != TDP_PROT_X)
+		return false;
+	if ((attr & TDP_MT_MASK) > TDP_MT_DEVICE_STRICT)
+		return false;
+	/* explicit types only for those without a neutral spelling: WT, WP */
+	if (emt && ((emt - 1 != 4 && emt - 1 != 5) || (attr & TDP_MT_MASK)))
+		return false;
+	/* UC with IPAT is spelt TDP_MT_DEVICE_STRICT */
+	if ((attr & TDP_X86_IPAT) && (attr & TDP_MT_MASK) >= TDP_MT_DEVICE)
+		return false;
+	return true;
+}
+
+/*
+ * A protect must give a valid entry for every leaf it may meet. Without the
+ * execute-only capability every leaf has R, so R may not be cleared; with it
+ * a leaf may lack R, so setting W needs R set too, and a change that may
+ * leave a leaf without R needs W gone and an execute bit set.
+ */
+static inline bool fmt_prot_change_ok(const struct tdp_pgtable *pgt, tdp_attr_t clear,
+				      tdp_attr_t set)
+{
+	uint32_t f = pgt->cfg.flags;
+	bool r_may_go = (clear & TDP_PROT_R) && !(set & TDP_PROT_R);
+
+	if (!(f & TDP_CFG_X86_MBEC) &&
+	    (((clear & TDP_PROT_X) != 0 && (clear & TDP_PROT_X) != TDP_PROT_X) ||
+	     ((set & TDP_PROT_X) != 0 && (set & TDP_PROT_X) != TDP_PROT_X)))
+		return false;
+	if (!(f & TDP_CFG_X86_EXEC_ONLY))
+		return !r_may_go;
+	if ((set & TDP_PROT_W) && !(set & TDP_PROT_R))
+		return false;
+	if ((clear & TDP_PROT_X) && !(set & (TDP_PROT_R | TDP_PROT_X)))
+		return false;
+	if (r_may_go)
+		return (clear & TDP_PROT_W) && !(set & TDP_PROT_W) && (set & TDP_PROT_X);
+	return true;
+}
+
+static inline bool fmt_ad_enabled(const struct tdp_pgtable *pgt)
+{
+	return pgt->cfg.flags & TDP_CFG_X86_AD;
+}
+
+static inline bool pte_young(uint64_t pte)
+{
+	return pte & EPT_A;
+}
+
+static inline uint64_t pte_mkold(uint64_t pte)
+{
+	return pte & ~EPT_A;
+}
+
+static inline bool pte_dirty(uint64_t pte)
+{
+	return pte & EPT_D;
+}
+
+static inline uint64_t pte_mkclean(uint64_t pte)
+{
+	return pte & ~EPT_D;
+}
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Intel EPT configuration: 4 or 5 levels, leaf levels (arch-facts.md §1.1)
+ * and the EPTP (§1.6).
+ */
+#include "core/formats.h"
+
+#define X86_CFG_FLAGS (TDP_CFG_X86_AD | TDP_CFG_X86_MBEC | TDP_CFG_X86_EXEC_ONLY | TDP_CFG_X86_SVE)
+
+int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
+		  const struct tdp_fmt_ops **fops)
+{
+	unsigned int levels;
+	uint32_t mask = 0x7; /* 4 KiB, 2 MiB, 1 GiB */
+
+	if (cfg->granule_shift && cfg->granule_shift != 12)
+		return -TDP_EINVAL;
+	if (cfg->flags & ~X86_CFG_FLAGS)
+		return -TDP_EINVAL;
+	/* 48-bit GPA: 4 levels, 57-bit: 5 levels (PML5) */
+	if (cfg->ia_bits == 48)
+		levels = 4;
+	else if (cfg->ia_bits == 57)
+		levels = 5;
+	else
+		return -TDP_EINVAL;
+	/* MAXPHYADDR: at most 52; below 36 no x86 CPU with EPT exists */
+	if (cfg->oa_bits < 36 || cfg->oa_bits > 52)
+		return -TDP_EINVAL;
+	if (cfg->leaf_levels && cfg->leaf_levels < 32)
+		mask &= (1u << cfg->leaf_levels) - 1;
+	geo->levels = levels;
+	geo->page_shift = 12;
+	geo->bits_per_level = 9;
+	geo->root_bits = 9;
+	geo->root_tables = 1;
+	geo->table_size = 4096;
+	geo->root_size = 4096;
+	geo->leaf_levels_mask = mask;
+	*fops = &tdp__x86_ept_fops;
+	return 0;
+}
+
+#define EPTP_MT_WB      6ull
+#define EPTP_PWL_SHIFT  3
+#define EPTP_AD         (1ull << 6)
+
+int tdp_x86_eptp(const struct tdp_pgtable *pgt, uint64_t *eptp)
+{
+	if (!pgt || !pgt->fops || pgt->cfg.format != TDP_FORMAT_X86_EPT || !eptp)
+		return -TDP_EINVAL;
+	*eptp = pgt->root_pa | EPTP_MT_WB | (uint64_t)(pgt->geo.levels - 1) << EPTP_PWL_SHIFT |
+		((pgt->cfg.flags & TDP_CFG_X86_AD) ? EPTP_AD : 0);
+	return 0;
+}
