@@ -18,14 +18,19 @@
  * x86-only attribute bits (bits 12..15 of tdp_attr_t). Without
  * TDP_X86_EMT(), the neutral memory type picks the EPT memory type:
  * TDP_MT_NORMAL_WB -> WB (6), TDP_MT_NORMAL_NC -> WC (1),
- * TDP_MT_DEVICE and TDP_MT_DEVICE_STRICT -> UC (0).
+ * TDP_MT_DEVICE -> UC (0), TDP_MT_DEVICE_STRICT -> UC with IPAT (UC whatever
+ * the guest's PAT). TDP_X86_EMT() spells only the types without a neutral
+ * name (WT, WP; the neutral memory type bits must then be 0), so that every
+ * attribute word has one spelling and tdp_lookup returns what tdp_map got.
+ * TDP_X86_IPAT may go with WB, NC, WT and WP.
  */
 #define TDP_X86_EMT_UC 0u
 #define TDP_X86_EMT_WC 1u
 #define TDP_X86_EMT_WT 4u
 #define TDP_X86_EMT_WP 5u
 #define TDP_X86_EMT_WB 6u
-#define TDP_X86_EMT(t)   ((((tdp_attr_t)(t)) + 1u) << 12) /* an explicit EPT memory type */
+/* An explicit EPT memory type, t in 0..6 (only WT and WP are accepted: see above). */
+#define TDP_X86_EMT(t)   ((((tdp_attr_t)(t)) + 1u) << 12)
 #define TDP_X86_EMT_MASK (0x7u << 12)
 #define TDP_X86_IPAT     (1u << 15) /* ignore the guest PAT */
 
