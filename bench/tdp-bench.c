@@ -158,13 +158,16 @@ static double floor_once(uint8_t *buf, size_t npte, size_t ntables, size_t tsize
 
 struct config {
 	const char *name;
+	enum tdp_format format;
 	unsigned int granule_shift, ia_bits, oa_bits;
 };
 
 static const struct config configs[] = {
-	{ "arm64-4k-48", 12, 48, 48 },
-	{ "arm64-16k-48", 14, 48, 48 },
-	{ "arm64-64k-48", 16, 48, 48 },
+	{ "arm64-4k-48", TDP_FORMAT_ARM64_S2, 12, 48, 48 },
+	{ "arm64-16k-48", TDP_FORMAT_ARM64_S2, 14, 48, 48 },
+	{ "arm64-64k-48", TDP_FORMAT_ARM64_S2, 16, 48, 48 },
+	{ "ept-4l", TDP_FORMAT_X86_EPT, 12, 48, 46 },
+	{ "ept-5l", TDP_FORMAT_X86_EPT, 12, 57, 52 },
 };
 
 struct workload {
@@ -187,7 +190,7 @@ static int run(const struct config *c, const struct workload *w, int reps, struc
 {
 	double map_ns[64], unmap_ns[64], map_floor[64], unmap_floor[64];
 	struct tdp_config cfg = {
-		.format = TDP_FORMAT_ARM64_S2,
+		.format = c->format,
 		.ia_bits = c->ia_bits,
 		.oa_bits = c->oa_bits,
 		.granule_shift = c->granule_shift,
@@ -243,7 +246,7 @@ static int run(const struct config *c, const struct workload *w, int reps, struc
 static void usage(void)
 {
 	fprintf(stderr, "usage: tdp-bench [--reps N] [--csv] [--config NAME]...\n"
-			"configs: arm64-4k-48 arm64-16k-48 arm64-64k-48 (default: all)\n");
+			"configs: arm64-4k-48 arm64-16k-48 arm64-64k-48 ept-4l ept-5l (default: all)\n");
 }
 
 int main(int argc, char **argv)
@@ -294,11 +297,33 @@ int main(int argc, char **argv)
 		const struct config *c = &configs[i];
 		struct workload w[2] = { { "1GiB-pages", 1ull << 30, 0 }, { "1GiB-blocks", 1ull << 30, 1 } };
 		int want = nonly == 0;
+		struct tdp_pgtable probe;
+		struct tlb_count probe_tc = { 0 };
+		struct tdp_config pc = { .format = c->format, .ia_bits = c->ia_bits,
+					 .oa_bits = c->oa_bits, .granule_shift = c->granule_shift,
+					 .mm = &pool_ops, .tlb = &tlb_ops, .tlb_ctx = &probe_tc };
 
 		for (int k = 0; k < nonly; k++)
 			want |= strcmp(only[k], c->name) == 0;
 		if (!want)
 			continue;
+		/* skip formats this build leaves out (-Darchs) */
+		{
+			struct pool tmp;
+
+			if (pool_init(&tmp, 1u << 20, (size_t)1 << c->granule_shift)) {
+				perror("mmap");
+				return 1;
+			}
+			pc.mm_ctx = &tmp;
+			pc.linear_offset = (uintptr_t)tmp.base - POOL_PA_BASE;
+			if (tdp_pgtable_init(&probe, &pc)) {
+				munmap(tmp.base, tmp.size);
+				continue;
+			}
+			tdp_pgtable_destroy(&probe);
+			munmap(tmp.base, tmp.size);
+		}
 		if (pool_init(&pool, 64u << 20, (size_t)1 << c->granule_shift)) {
 			perror("mmap");
 			return 1;

@@ -26,7 +26,10 @@ struct dcfg {
 	unsigned int leaf_levels;
 };
 
-/* Every granule, concatenated roots, XNX, a leaf cap, 52-bit output. */
+/*
+ * arm64: every granule, concatenated roots, XNX, a leaf cap, 52-bit output.
+ * EPT: 4 and 5 levels, MBEC, execute-only, no 1 GiB pages, suppress-#VE, A/D.
+ */
 static const struct dcfg cfgs[] = {
 	{ "arm64-4k-48", TDP_FORMAT_ARM64_S2, 12, 48, 48, 0, 0 },
 	{ "arm64-4k-40-xnx", TDP_FORMAT_ARM64_S2, 12, 40, 40, TDP_CFG_ARM64_XNX, 0 },
@@ -36,6 +39,11 @@ static const struct dcfg cfgs[] = {
 	{ "arm64-16k-48-xnx", TDP_FORMAT_ARM64_S2, 14, 48, 48, TDP_CFG_ARM64_XNX, 0 },
 	{ "arm64-64k-42", TDP_FORMAT_ARM64_S2, 16, 42, 42, 0, 0 },
 	{ "arm64-64k-52", TDP_FORMAT_ARM64_S2, 16, 52, 52, 0, 0 },
+	{ "ept-4l", TDP_FORMAT_X86_EPT, 12, 48, 46, 0, 0 },
+	{ "ept-5l-mbec-xo", TDP_FORMAT_X86_EPT, 12, 57, 52,
+	  TDP_CFG_X86_MBEC | TDP_CFG_X86_EXEC_ONLY, 0 },
+	{ "ept-4l-no1g-sve-ad", TDP_FORMAT_X86_EPT, 12, 48, 39, TDP_CFG_X86_SVE | TDP_CFG_X86_AD, 2 },
+	{ "ept-4l-mbec", TDP_FORMAT_X86_EPT, 12, 48, 46, TDP_CFG_X86_MBEC, 0 },
 };
 #define NCFGS (sizeof(cfgs) / sizeof(cfgs[0]))
 
@@ -55,7 +63,7 @@ static void print_line(void *arg, const char *line)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tdp-diff [--format arm64] [--config NAME]... [--ops N per config] "
+	fprintf(stderr, "usage: tdp-diff [--format arm64|ept] [--config NAME]... [--ops N per config] "
 			"[--seed S] [--fail-percent P] [--no-shrink] [--list]\n");
 }
 
@@ -69,6 +77,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 }
 	};
 	const char *only[NCFGS];
+	const char *format = NULL;
 	size_t nonly = 0, ran = 0;
 	uint64_t ops = 25000, seed = 1, total = 0;
 	unsigned int fail_percent = 10;
@@ -79,10 +88,11 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "f:c:n:s:p:xlh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'f':
-			if (strcmp(optarg, "arm64") != 0) {
-				fprintf(stderr, "tdp-diff: format %s is not built\n", optarg);
+			if (strcmp(optarg, "arm64") != 0 && strcmp(optarg, "ept") != 0) {
+				fprintf(stderr, "tdp-diff: unknown format %s (arm64, ept)\n", optarg);
 				return 2;
 			}
+			format = optarg;
 			break;
 		case 'c':
 			if (nonly < NCFGS)
@@ -118,6 +128,8 @@ int main(int argc, char **argv)
 
 		for (size_t k = 0; k < nonly; k++)
 			want |= strcmp(only[k], cfgs[i].name) == 0;
+		if (format && strncmp(cfgs[i].name, format, strlen(format)) != 0)
+			want = false;
 		if (!want)
 			continue;
 		memset(&d, 0, sizeof(d));

@@ -90,7 +90,9 @@ struct dgeo {
 	unsigned int top_leaf;
 	uint64_t win_base, win_size; /* all operations stay inside this window */
 	uint64_t oa_limit;
-	bool xnx;
+	bool xnx;       /* privileged and user execute may differ (arm64 XNX, EPT MBEC) */
+	bool ept;       /* EPT: no write without read, no empty permissions */
+	bool exec_only; /* EPT: execute-only leaves allowed */
 };
 
 static tdp_attr_t gen_prot(struct rsrc *r, const struct dgeo *g)
@@ -110,12 +112,32 @@ static tdp_attr_t gen_prot(struct rsrc *r, const struct dgeo *g)
 	return a;
 }
 
+/* A permission set a leaf of this format can hold. */
+static tdp_attr_t leaf_prot(struct rsrc *r, const struct dgeo *g)
+{
+	tdp_attr_t a = gen_prot(r, g);
+
+	/* EPT: write needs read; execute-only needs the capability; never nothing */
+	if (g->ept && !(a & TDP_PROT_R) &&
+	    ((a & TDP_PROT_W) || !(a & TDP_PROT_X) || !g->exec_only))
+		a |= TDP_PROT_R;
+	return a;
+}
+
 static tdp_attr_t gen_attr(struct rsrc *r, const struct dgeo *g)
 {
 	static const tdp_attr_t mt[] = { TDP_MT_NORMAL_WB, TDP_MT_NORMAL_WB, TDP_MT_NORMAL_NC,
 					 TDP_MT_DEVICE, TDP_MT_DEVICE_STRICT };
+	tdp_attr_t a = leaf_prot(r, g) | (rchance(r, 30) ? TDP_SW(rbelow(r, 16)) : 0);
 
-	return gen_prot(r, g) | mt[rbelow(r, 5)] | (rchance(r, 30) ? TDP_SW(rbelow(r, 16)) : 0);
+	/* EPT also has write-through / write-protect types and ignore-PAT */
+	if (g->ept && rchance(r, 15))
+		return a | TDP_X86_EMT(rchance(r, 50) ? TDP_X86_EMT_WT : TDP_X86_EMT_WP) |
+		       (rchance(r, 30) ? TDP_X86_IPAT : 0);
+	a |= mt[rbelow(r, 5)];
+	if (g->ept && (a & TDP_MT_MASK) <= TDP_MT_NORMAL_NC && rchance(r, 20))
+		a |= TDP_X86_IPAT;
+	return a;
 }
 
 /* Keep each operation to a few thousand leaves so a step stays cheap to check. */
@@ -194,6 +216,15 @@ static void gen_op(struct rsrc *r, const struct dgeo *g, unsigned int fail_perce
 		op->set = gen_prot(r, g) & (rchance(r, 50) ? TDP_PROT_R | TDP_PROT_W : TDP_PROT_MASK);
 		if (rchance(r, 20))
 			op->set |= TDP_SW(rbelow(r, 16));
+		if (g->ept) {
+			/* keep every leaf valid: R stays, W comes with R, X never leaves nothing */
+			if (!(op->set & TDP_PROT_R))
+				op->clear &= ~TDP_PROT_R;
+			if (op->set & TDP_PROT_W)
+				op->set |= TDP_PROT_R;
+			if ((op->clear & TDP_PROT_X) && g->exec_only)
+				op->set |= TDP_PROT_R;
+		}
 		break;
 	case D_BAD:
 		/* one broken argument; everything must stay as it was */
@@ -299,7 +330,10 @@ static int drun_init(struct drun *d, const struct tdp_config *base, uint64_t see
 	}
 	d->g.leaf_mask = d->pgt.geo.leaf_levels_mask;
 	d->g.oa_limit = 1ull << base->oa_bits;
-	d->g.xnx = base->format == TDP_FORMAT_ARM64_S2 && (base->flags & TDP_CFG_ARM64_XNX);
+	d->g.ept = base->format == TDP_FORMAT_X86_EPT;
+	d->g.xnx = d->g.ept ? (base->flags & TDP_CFG_X86_MBEC) != 0
+			    : (base->flags & TDP_CFG_ARM64_XNX) != 0;
+	d->g.exec_only = d->g.ept && (base->flags & TDP_CFG_X86_EXEC_ONLY);
 	/* a window of eight of the largest leaves (at least 1 GiB), placed by the seed */
 	ia_size = 1ull << base->ia_bits;
 	win = d->g.size[d->g.top_leaf] * 8;
@@ -911,6 +945,9 @@ static const struct {
 	{ TDP_FORMAT_ARM64_S2, 14, 48, 48, TDP_CFG_ARM64_XNX, 0 },
 	{ TDP_FORMAT_ARM64_S2, 16, 42, 42, 0, 0 },
 	{ TDP_FORMAT_ARM64_S2, 16, 52, 52, 0, 0 },
+	{ TDP_FORMAT_X86_EPT, 12, 48, 46, 0, 0 },
+	{ TDP_FORMAT_X86_EPT, 12, 57, 52, TDP_CFG_X86_MBEC | TDP_CFG_X86_EXEC_ONLY, 0 },
+	{ TDP_FORMAT_X86_EPT, 12, 48, 39, TDP_CFG_X86_SVE | TDP_CFG_X86_AD, 2 },
 };
 
 int tdp_tk_diff_run_bytes(enum tdp_format format, const uint8_t *data, size_t size)

@@ -90,6 +90,8 @@ static int neutral_level(enum tdp_format format, int arch)
 	switch (format) {
 	case TDP_FORMAT_ARM64_S2:
 		return 3 - arch; /* arm64: level 3 holds the pages */
+	case TDP_FORMAT_X86_EPT:
+		return arch - 1; /* EPT: level 1 (PTE) holds the pages */
 	default:
 		return -1;
 	}
