@@ -450,7 +450,7 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 {
 	struct whybuf w;
 	struct s2 c;
-	uint64_t tpa, parent = 0, d, oa;
+	uint64_t tpa, parent = 0, parent_pa = 0, d, oa;
 	size_t nent;
 	int level;
 	unsigned int shift;
@@ -461,7 +461,7 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 	/* every field is set (cheaper than clearing the whole struct on each walk) */
 	x->result = TDP_TK_OK;
 	x->level = 0;
-	x->span_base = x->span_size = x->hpa = x->pte = 0;
+	x->span_base = x->span_size = x->hpa = x->pte = x->pte_pa = 0;
 	x->attr = 0;
 	x->nr_tables = 0;
 	w = (struct whybuf){ x->why, 0, sizeof(x->why) };
@@ -498,6 +498,7 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 			/* the entry that led here (or the whole input range for the root) */
 			set_result(x, TDP_TK_EXTERNAL_ABORT, &w);
 			x->pte = parent;
+			x->pte_pa = parent_pa;
 			if (x->nr_tables == 0) {
 				x->span_base = 0;
 				x->span_size = 1ull << c.ia;
@@ -516,6 +517,7 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 		idx = (size_t)(ipa >> shift) & (nent - 1);
 		d = desc_at(tbl, idx);
 		x->pte = d;
+		x->pte_pa = tpa + idx * 8;
 		x->span_base = ipa & ~((1ull << shift) - 1);
 		x->span_size = 1ull << shift;
 
@@ -545,6 +547,7 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 				goto out;
 			}
 			parent = d;
+			parent_pa = x->pte_pa;
 			nent = (size_t)1 << c.stride;
 			level++;
 			continue;
