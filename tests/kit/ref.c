@@ -7,6 +7,8 @@
  */
 #include "kit_internal.h"
 
+#include <tdp/x86.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,9 +42,66 @@ int tdp_tk_ref_for(struct tdp_tk_ref *ref, const struct tdp_pgtable *pgt,
 		ref->regs.arm64 = r;
 		return 0;
 	}
+	case TDP_FORMAT_X86_EPT: {
+		struct tdp_tk_x86_regs r = { 0 };
+		uint32_t f = pgt->cfg.flags;
+
+		rc = tdp_x86_eptp(pgt, &r.eptp);
+		if (rc)
+			return rc;
+		r.caps = TDP_TK_X86_CAP_2M;
+		if (pgt->cfg.leaf_levels != 1 && pgt->cfg.leaf_levels != 2)
+			r.caps |= TDP_TK_X86_CAP_1G;
+		if (f & TDP_CFG_X86_EXEC_ONLY)
+			r.caps |= TDP_TK_X86_CAP_EXEC_ONLY;
+		if (f & TDP_CFG_X86_MBEC)
+			r.caps |= TDP_TK_X86_MBEC;
+		r.maxphyaddr = pgt->cfg.oa_bits;
+		memset(ref, 0, sizeof(*ref));
+		ref->format = TDP_FORMAT_X86_EPT;
+		ref->mem = *mem;
+		ref->regs.x86 = r;
+		return 0;
+	}
 	default:
 		return -TDP_EINVAL;
 	}
+}
+
+static bool ref_entry_empty(enum tdp_format format, uint64_t pte);
+
+/*
+ * An EPT walk with the iterators' resume hint: the first address after x's
+ * span, extended over the empty entries that follow an empty one in the
+ * same table (they fault the same way through the same tables); 0 when that
+ * reaches the top of the address space. Every EPT table is 4 KiB.
+ */
+static int ept_walk(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned int access,
+		    struct tdp_tk_xlate *x, uint64_t *resume)
+{
+	int rc = tdp_tk_ref_ept(&ref->mem, &ref->regs.x86, gpa, access, x);
+	uint64_t tbl_pa, run = 1;
+	const unsigned char *tbl;
+
+	if (rc || !resume)
+		return rc;
+	*resume = x->span_base + x->span_size;
+	if (x->result != TDP_TK_TRANSLATION_FAULT || !x->nr_tables ||
+	    !ref_entry_empty(TDP_FORMAT_X86_EPT, x->pte))
+		return 0;
+	tbl_pa = x->tables[x->nr_tables - 1];
+	tbl = ref->mem.ptr(ref->mem.ctx, tbl_pa, 4096);
+	if (!tbl || x->pte_pa < tbl_pa || x->pte_pa - tbl_pa >= 4096)
+		return 0;
+	for (uint64_t off = x->pte_pa - tbl_pa + 8; off < 4096; off += 8, run++) {
+		uint64_t e;
+
+		memcpy(&e, tbl + off, sizeof(e));
+		if (!ref_entry_empty(TDP_FORMAT_X86_EPT, e))
+			break;
+	}
+	*resume = x->span_base + run * x->span_size;
+	return 0;
 }
 
 /* Translate with the iterators' resume hint (see tk_arm64_walk). */
@@ -54,6 +113,8 @@ static int ref_walk(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned int acc
 	switch (ref->format) {
 	case TDP_FORMAT_ARM64_S2:
 		return tk_arm64_walk(&ref->mem, &ref->regs.arm64, gpa, access, x, resume);
+	case TDP_FORMAT_X86_EPT:
+		return ept_walk(ref, gpa, access, x, resume);
 	default:
 		return -TDP_EINVAL;
 	}
@@ -192,6 +253,8 @@ static bool ref_entry_empty(enum tdp_format format, uint64_t pte)
 	switch (format) {
 	case TDP_FORMAT_ARM64_S2:
 		return pte == 0;
+	case TDP_FORMAT_X86_EPT:
+		return pte == 0 || pte == 1ull << 63; /* nothing, or only suppress-#VE */
 	default:
 		return false;
 	}
