@@ -68,7 +68,7 @@ static bool rexhausted(const struct rsrc *r)
 /* ------------------------------------------------------------------ */
 /* Operations                                                          */
 
-enum dkind { D_MAP, D_UNMAP, D_ZAP, D_SPLIT, D_PROTECT, D_BAD };
+enum dkind { D_MAP, D_UNMAP, D_ZAP, D_SPLIT, D_PROTECT, D_BAD, D_YOUNG, D_DIRTY };
 
 struct dop {
 	enum dkind kind;
@@ -80,7 +80,8 @@ struct dop {
 	int mc_pages; /* < 0: mc NULL; else top a memory cache up to this many pages */
 };
 
-static const char *const kind_name[] = { "map", "unmap", "zap", "split", "protect", "bad-input" };
+static const char *const kind_name[] = { "map",	   "unmap",	"zap",	 "split",
+					 "protect", "bad-input", "young", "dirty" };
 
 /* What the generator knows of the table (from the library: it only shapes the inputs). */
 struct dgeo {
@@ -93,6 +94,7 @@ struct dgeo {
 	bool xnx;       /* privileged and user execute may differ (arm64 XNX, EPT MBEC) */
 	bool ept;       /* EPT: no write without read, no empty permissions */
 	bool exec_only; /* EPT: execute-only leaves allowed */
+	uint64_t a_bit, d_bit; /* hardware accessed/dirty bits when the table uses them */
 };
 
 static tdp_attr_t gen_prot(struct rsrc *r, const struct dgeo *g)
@@ -174,6 +176,8 @@ static void gen_op(struct rsrc *r, const struct dgeo *g, unsigned int fail_perce
 	op->mc_pages = -1;
 	op->kind = roll < 38 ? D_MAP : roll < 55 ? D_UNMAP : roll < 65 ? D_ZAP :
 		   roll < 77 ? D_SPLIT : roll < 96 ? D_PROTECT : D_BAD;
+	if (g->a_bit && rchance(r, 12))
+		op->kind = rchance(r, 50) ? D_YOUNG : D_DIRTY;
 	gen_range(r, g, &op->gpa, &op->size);
 	switch (op->kind) {
 	case D_MAP: {
@@ -334,6 +338,10 @@ static int drun_init(struct drun *d, const struct tdp_config *base, uint64_t see
 	d->g.xnx = d->g.ept ? (base->flags & TDP_CFG_X86_MBEC) != 0
 			    : (base->flags & TDP_CFG_ARM64_XNX) != 0;
 	d->g.exec_only = d->g.ept && (base->flags & TDP_CFG_X86_EXEC_ONLY);
+	if (d->g.ept && (base->flags & TDP_CFG_X86_AD)) {
+		d->g.a_bit = 1ull << 8; /* arch-facts §1.5 */
+		d->g.d_bit = 1ull << 9;
+	}
 	/* a window of eight of the largest leaves (at least 1 GiB), placed by the seed */
 	ia_size = 1ull << base->ia_bits;
 	win = d->g.size[d->g.top_leaf] * 8;
@@ -615,6 +623,112 @@ static int expect_rc(struct drun *d, const struct dop *op, int rc, bool injected
 	return failf(d, "unexpected return %d", rc);
 }
 
+/* Play the CPU: set accessed (and, on writable leaves, dirty) bits on a few leaves. */
+static int touch_leaves(struct drun *d, uint64_t gpa, uint64_t size)
+{
+	uint64_t page = d->g.size[0];
+
+	for (int i = 0; i < 4; i++) {
+		uint64_t a = gpa + rbelow(&d->fill, size / page) * page, *pte;
+		struct tdp_tk_xlate x;
+
+		if (tdp_tk_ref_translate(&d->ref, a, TDP_TK_PROBE, &x))
+			return failf(d, "tdp_tk_ref_translate failed");
+		if (x.result != TDP_TK_OK)
+			continue;
+		pte = tdp_tk_pool_va(d->pool, x.pte_pa);
+		if (!pte)
+			return failf(d, "leaf at 0x%llx has no memory", (unsigned long long)x.pte_pa);
+		*pte |= d->g.a_bit | (((x.attr & TDP_PROT_W) && rchance(&d->fill, 60)) ? d->g.d_bit : 0);
+	}
+	return 0;
+}
+
+struct ad_scan {
+	uint64_t gpa, end, page, bit;
+	uint64_t *expect;  /* dirty: pages expected in the bitmap */
+	bool any;          /* some leaf has the bit */
+	bool stray;        /* after: a leaf inside the range still has it */
+};
+
+static int scan_ad(const struct tdp_tk_xlate *x, void *arg)
+{
+	struct ad_scan *s = arg;
+	uint64_t lo, hi;
+
+	if (x->result != TDP_TK_OK || !(x->pte & s->bit))
+		return 0;
+	s->any = true;
+	lo = x->span_base > s->gpa ? x->span_base : s->gpa;
+	hi = x->span_base + x->span_size < s->end ? x->span_base + x->span_size : s->end;
+	if (s->expect)
+		for (uint64_t a = lo; a < hi; a += s->page)
+			s->expect[(a - s->gpa) / s->page / 64] |= 1ull << ((a - s->gpa) / s->page % 64);
+	if (x->span_base >= s->gpa && x->span_base + x->span_size <= s->end)
+		s->stray = true;
+	return 0;
+}
+
+/*
+ * tdp_test_clear_young / tdp_collect_dirty against what the walker reads:
+ * the answer before, and the bits gone afterwards (young: every leaf that
+ * intersects; dirty: every leaf inside the range, straddling ones stay).
+ */
+static int harvest(struct drun *d, const struct dop *op, int *rc)
+{
+	uint64_t page = d->g.size[0], words = (op->size / page + 63) / 64;
+	struct ad_scan s = { op->gpa, op->gpa + op->size, page, 0, NULL, false, false };
+	uint64_t *want = NULL, *got = NULL;
+	int ret = touch_leaves(d, op->gpa, op->size);
+
+	if (ret)
+		return ret;
+	if (op->kind == D_YOUNG) {
+		bool young = false;
+
+		s.bit = d->g.a_bit;
+		if (tdp_tk_ref_leaves(&d->ref, op->gpa, op->size, scan_ad, &s, NULL))
+			return failf(d, "walker failed");
+		*rc = tdp_test_clear_young(&d->pgt, op->gpa, op->size, &young);
+		if (*rc)
+			return 0;
+		if (young != s.any)
+			return failf(d, "young says %d, the leaves' accessed bits say %d", young, s.any);
+		s.any = false;
+		if (tdp_tk_ref_leaves(&d->ref, op->gpa, op->size, scan_ad, &s, NULL))
+			return failf(d, "walker failed");
+		if (s.any)
+			return failf(d, "an accessed bit survived test-and-clear");
+		return 0;
+	}
+	want = calloc(words, sizeof(*want));
+	got = calloc(words, sizeof(*got));
+	if (!want || !got) {
+		free(want);
+		free(got);
+		return failf(d, "out of memory");
+	}
+	s.bit = d->g.d_bit;
+	s.expect = want;
+	ret = tdp_tk_ref_leaves(&d->ref, op->gpa, op->size, scan_ad, &s, NULL);
+	*rc = ret ? 0 : tdp_collect_dirty(&d->pgt, op->gpa, op->size, got);
+	if (ret)
+		ret = failf(d, "walker failed");
+	else if (!*rc && memcmp(want, got, words * sizeof(*got)) != 0)
+		ret = failf(d, "dirty bitmap differs from the leaves' dirty bits");
+	if (!ret && !*rc) {
+		s.expect = NULL;
+		s.stray = false;
+		if (tdp_tk_ref_leaves(&d->ref, op->gpa, op->size, scan_ad, &s, NULL))
+			ret = failf(d, "walker failed");
+		else if (s.stray)
+			ret = failf(d, "a leaf inside the range stayed dirty after collection");
+	}
+	free(want);
+	free(got);
+	return ret;
+}
+
 /* Run one operation and check everything. Returns 0 or 1 (d->why says why). */
 static int drun_op(struct drun *d, const struct dop *op, bool full_check)
 {
@@ -695,6 +809,12 @@ static int drun_op(struct drun *d, const struct dop *op, bool full_check)
 		rc = tdp_protect(&d->pgt, op->gpa, op->size, op->clear, op->set, mcp);
 		if (rc == 0)
 			tk_model_protect(&d->m, op->gpa, op->size, op->clear, op->set);
+		break;
+	case D_YOUNG:
+	case D_DIRTY:
+		ret = harvest(d, op, &rc);
+		if (ret)
+			return ret;
 		break;
 	case D_BAD:
 		rc = tdp_map(&d->pgt, op->gpa, op->hpa, op->size, TDP_PROT_RW, 0, NULL);

@@ -49,14 +49,15 @@
  * - Memory type, from the leaf's EMT (bits 5:3):
  *     EMT 6 (WB) -> TDP_MT_NORMAL_WB, no x86 type bits
  *     EMT 1 (WC) -> TDP_MT_NORMAL_NC, no x86 type bits
- *     EMT 0 (UC) -> TDP_MT_DEVICE,    no x86 type bits
+ *     EMT 0 (UC) -> TDP_MT_DEVICE, or TDP_MT_DEVICE_STRICT with IPAT set
+ *                  (UC whatever the guest PAT: the one spelling tdp/x86.h gives it)
  *     EMT 4 (WT) -> TDP_X86_EMT(4), neutral memory-type bits 0
  *     EMT 5 (WP) -> TDP_X86_EMT(5), neutral memory-type bits 0
  *   i.e. TDP_X86_EMT() appears exactly when no neutral type names the EPT
  *   type; that is also what makes a 0 neutral field (= TDP_MT_NORMAL_WB)
  *   unambiguous.
- * - TDP_X86_IPAT exactly when the leaf's IPAT (bit 6) is set, whatever
- *   the type.
+ * - TDP_X86_IPAT when the leaf's IPAT (bit 6) is set, except with UC
+ *   (there it is TDP_MT_DEVICE_STRICT).
  * - TDP_SW(bits 55:52 of the leaf).
  * - A (bit 8), D (bit 9) and every other ignored bit are not reported.
  */
@@ -352,10 +353,10 @@ static tdp_attr_t leaf_attr(const struct ept *c, uint64_t e, uint64_t perm)
 	switch (emt) {
 	case 6: a |= TDP_MT_NORMAL_WB; break;
 	case 1: a |= TDP_MT_NORMAL_NC; break;
-	case 0: a |= TDP_MT_DEVICE; break;
+	case 0: a |= (e & EPT_IPAT) ? TDP_MT_DEVICE_STRICT : TDP_MT_DEVICE; break;
 	default: a |= TDP_X86_EMT(emt); break; /* 4 (WT), 5 (WP): the reserved ones never get here */
 	}
-	if (e & EPT_IPAT)
+	if ((e & EPT_IPAT) && emt != 0)
 		a |= TDP_X86_IPAT;
 	a |= TDP_SW((e >> 52) & 0xf);
 	return a;

@@ -248,12 +248,46 @@ static bool rewalk(const struct tdp_tk_tlb *t, const struct tlbe *e, struct tdp_
 	return walk(t, e->gpa, TDP_TK_PROBE, x) == 0;
 }
 
+/*
+ * The descriptor bits the CPU itself updates: the accessed flag (changes
+ * either way without an invalidation: aging is a hint) and the dirty flag,
+ * which it may set, but which software may only clear with an invalidation,
+ * or a TLB that cached it set would never set it again and a write would be
+ * lost to dirty logging.
+ */
+static void hw_bits(enum tdp_format format, uint64_t *a, uint64_t *d)
+{
+	switch (format) {
+	case TDP_FORMAT_X86_EPT:
+		*a = 1ull << 8; /* arch-facts §1.5 */
+		*d = 1ull << 9;
+		break;
+	case TDP_FORMAT_ARM64_S2:
+		*a = 1ull << 10; /* AF, set by VTCR_EL2.HA walkers */
+		*d = 0;
+		break;
+	default:
+		*a = *d = 0;
+		break;
+	}
+}
+
+static bool same_pte(enum tdp_format format, uint64_t cached, uint64_t now)
+{
+	uint64_t a, d;
+
+	hw_bits(format, &a, &d);
+	if ((cached & d) && !(now & d))
+		return false; /* cleaned under a cached translation */
+	return ((cached ^ now) & ~(a | d)) == 0;
+}
+
 /* Does the walk say exactly what e caches? */
-static bool same(const struct tlbe *e, const struct tdp_tk_xlate *x)
+static bool same(const struct tdp_tk_tlb *t, const struct tlbe *e, const struct tdp_tk_xlate *x)
 {
 	if (x->result != TDP_TK_OK || x->level != e->level || x->span_base != e->span_base ||
 	    x->span_size != e->span_size || x->hpa != e->hpa || x->attr != e->attr ||
-	    x->pte != e->pte || x->nr_tables != e->nr_tables)
+	    !same_pte(t->ref.format, e->pte, x->pte) || x->nr_tables != e->nr_tables)
 		return false;
 	return memcmp(x->tables, e->tables, e->nr_tables * sizeof(e->tables[0])) == 0;
 }
@@ -275,9 +309,9 @@ static void describe_now(char *buf, size_t len, const struct tlbe *e, const stru
 		snprintf(buf, len, "the walker refused the address");
 	} else if (x->result != TDP_TK_OK) {
 		snprintf(buf, len, "%s at level %d (%s)", tdp_tk_result_name(x->result), x->level, x->why);
-	} else if (same(e, x) || (x->level == e->level && x->span_base == e->span_base &&
-				  x->span_size == e->span_size && x->hpa == e->hpa &&
-				  x->attr == e->attr && x->pte == e->pte)) {
+	} else if (x->level == e->level && x->span_base == e->span_base &&
+		   x->span_size == e->span_size && x->hpa == e->hpa && x->attr == e->attr &&
+		   x->pte == e->pte) {
 		snprintf(buf, len, "the same leaf through other tables (%u, first 0x%llx)",
 			 x->nr_tables, x->nr_tables ? ULL(x->tables[0]) : 0ull);
 	} else {
@@ -338,7 +372,7 @@ static bool refill(struct tdp_tk_tlb *t, size_t s, const struct tdp_tk_xlate *x)
 		y = *x;
 	else if (walk(t, e->gpa, e->access, &y) != 0 || y.result != TDP_TK_OK)
 		return false;
-	if (same(e, &y))
+	if (same(t, e, &y))
 		return true;
 	hash_del(t, s);
 	if (find_hit(t, e->gpa) != NONE)
@@ -369,7 +403,7 @@ static void tlb_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, b
 		if (meets(e, gpa, last, size))
 			continue; /* invalidated: below */
 		ok = rewalk(t, e, &x);
-		if (ok && same(e, &x))
+		if (ok && same(t, e, &x))
 			continue;
 		violation(t, "stale translation", e, true, ok ? &x : NULL,
 			  " (changed but not invalidated by flush_range(0x%llx, 0x%llx, level %d, "
@@ -395,7 +429,7 @@ static void tlb_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, b
 				  ULL(gpa), ULL(size), level, tables);
 		} else if (hinted && nl >= 0 && nl != level) {
 			/* the hardware need not invalidate a leaf of another level */
-			if (ok && same(e, &x))
+			if (ok && same(t, e, &x))
 				continue;
 			violation(t, "wrong TTL hint", e, true, ok ? &x : NULL,
 				  " (a neutral level-%d leaf changed; flush_range(0x%llx, 0x%llx) "
@@ -542,7 +576,7 @@ size_t tdp_tk_tlb_check(struct tdp_tk_tlb *tlb)
 		struct tlbe *e = &tlb->e[slot_of(tlb, i)];
 		bool ok = rewalk(tlb, e, &x);
 
-		if (ok && same(e, &x))
+		if (ok && same(tlb, e, &x))
 			continue;
 		violation(tlb, "stale after operation", e, true, ok ? &x : NULL,
 			  " (changed and never invalidated)");
