@@ -20,10 +20,8 @@
 static void check_geometry(const struct tdp_pgtable *pgt)
 {
 	struct tk_geo g;
-	uint32_t mask;
-	unsigned int gshift = pgt->cfg.granule_shift ? pgt->cfg.granule_shift : 12;
 
-	assert_int_equal(tk_arm64_geo(gshift, pgt->cfg.ia_bits, pgt->cfg.oa_bits, &g), 0);
+	assert_int_equal(tk_geo_cfg(&pgt->cfg, &g), 0);
 	assert_int_equal(pgt->geo.levels, g.levels);
 	assert_int_equal(pgt->geo.page_shift, g.page_shift);
 	assert_int_equal(pgt->geo.bits_per_level, g.bits);
@@ -31,10 +29,7 @@ static void check_geometry(const struct tdp_pgtable *pgt)
 	assert_int_equal(pgt->geo.root_tables, g.root_tables);
 	assert_int_equal(pgt->geo.table_size, g.table_size);
 	assert_int_equal(pgt->geo.root_size, g.root_size);
-	mask = g.leaf_mask;
-	if (pgt->cfg.leaf_levels)
-		mask &= (1u << pgt->cfg.leaf_levels) - 1;
-	assert_int_equal(pgt->geo.leaf_levels_mask, mask);
+	assert_int_equal(pgt->geo.leaf_levels_mask, g.leaf_mask);
 }
 
 static void check_lookup_leaf(const struct tdp_pgtable *pgt, const struct tk_leaf *l, uint64_t off)
@@ -134,11 +129,9 @@ size_t tk_expect_leaves(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hp
 	uint64_t end = gpa + size;
 	size_t n = 0;
 
-	if (tk_arm64_geo(pgt->cfg.granule_shift, pgt->cfg.ia_bits, pgt->cfg.oa_bits, &g))
+	if (tk_geo_cfg(&pgt->cfg, &g))
 		return 0;
 	mask = g.leaf_mask;
-	if (pgt->cfg.leaf_levels)
-		mask &= (1u << pgt->cfg.leaf_levels) - 1;
 	if (max_level >= 0)
 		mask &= (2u << max_level) - 1;
 	while (gpa < end) {
@@ -502,6 +495,18 @@ void tk_fx_init(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags)
 	tk_fx_init_ex(fx, cd, flags, 0, false);
 }
 
+/* The descriptor's hand-computed geometry is what the kit's oracle says. */
+static void check_cfgdesc(const struct tk_cfgdesc *cd, const struct tk_geo *g)
+{
+	if (g->levels != cd->levels || g->root_tables != cd->root_tables ||
+	    g->root_bits != cd->root_bits || g->root_size != cd->root_size ||
+	    g->leaf_mask != cd->leaf_mask || g->page_shift != cd->gshift)
+		fail_msg("%s: the kit's geometry (levels %u, root %u x %u bits, 0x%zx bytes, leaf "
+			 "mask 0x%x, page shift %u) differs from the descriptor's",
+			 cd->name, g->levels, g->root_tables, g->root_bits, g->root_size, g->leaf_mask,
+			 g->page_shift);
+}
+
 void tk_fx_init_ex(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags,
 		   unsigned int leaf_levels, bool xlate)
 {
@@ -519,10 +524,21 @@ void tk_fx_init_ex(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags
 		tk_config_xlate(fx->env, &cfg, cd->gshift, cd->ia, cd->oa);
 	else
 		tk_config(fx->env, &cfg, cd->gshift, cd->ia, cd->oa);
-	cfg.flags = flags;
-	cfg.leaf_levels = leaf_levels;
-	/* the TLB model, forwarding to the recording TLB (event log, probes) */
-	fx->tlb = tdp_tk_tlb_new(FX_TLB_CAP, fx->env, TDP_TK_TLB_BBM);
+	cfg.format = cd->format;
+	cfg.flags = cd->flags | flags;
+	/* fx->g: the configuration's geometry (its own cap, not the test's) */
+	cfg.leaf_levels = cd->leaf_levels;
+	assert_int_equal(tk_geo_cfg(&cfg, &fx->g), 0);
+	check_cfgdesc(cd, &fx->g);
+	/* the table: the tighter of the configuration's and the test's cap */
+	if (leaf_levels && (!cd->leaf_levels || leaf_levels < cd->leaf_levels))
+		cfg.leaf_levels = leaf_levels;
+	/*
+	 * The TLB model, forwarding to the recording TLB (event log, probes);
+	 * break-before-make checked where the format requires it.
+	 */
+	fx->tlb = tdp_tk_tlb_new(FX_TLB_CAP, fx->env,
+				 tk_format_bbm(cd->format) ? TDP_TK_TLB_BBM : 0);
 	assert_non_null(fx->tlb);
 	tk_tlb_model_forward(fx->tlb, cfg.tlb, cfg.tlb_ctx);
 	cfg.tlb = &tdp_tk_tlb_ops;
@@ -531,7 +547,6 @@ void tk_fx_init_ex(struct tk_fx *fx, const struct tk_cfgdesc *cd, uint32_t flags
 	mem = tdp_tk_pool_mem(fx->env);
 	assert_int_equal(tdp_tk_ref_for(&ref, &fx->pgt, &mem), 0);
 	tdp_tk_tlb_attach(fx->tlb, &ref);
-	assert_int_equal(tk_arm64_geo(cd->gshift, cd->ia, cd->oa, &fx->g), 0);
 	fx->P = 1ull << cd->gshift;
 	fx->top = 0;
 	for (unsigned int l = 0; l < fx->g.levels; l++)
@@ -594,7 +609,9 @@ static void op_pre(struct tk_fx *fx, uint64_t gpa, uint64_t size, struct tdp_mem
 			break;
 		probes[n++] = st->before.leaves[i].gpa;
 	}
-	tk_probes_set(fx->env, &fx->pgt, probes, n);
+	/* break-before-make probes, on the formats that need it */
+	if (tk_format_bbm(fx->cd->format))
+		tk_probes_set(fx->env, &fx->pgt, probes, n);
 	free(probes);
 	fill_tlb(fx, &st->before, gpa, size, lo, hi);
 	check_tlb_model(fx, tk_log_mark(fx->env), "the calls before this operation");
@@ -605,7 +622,6 @@ static void op_post(struct tk_fx *fx, int rc, struct tdp_memcache *mc, struct op
 {
 	struct tk_snap after;
 
-	tk_probes_set(fx->env, NULL, NULL, 0);
 	check_tlb_model(fx, st->mark, rc < 0 ? "a failed operation" : "the operation");
 	tk_snap_take(fx->env, &fx->pgt, &after);
 	if (rc < 0) {
@@ -623,6 +639,8 @@ static void op_post(struct tk_fx *fx, int rc, struct tdp_memcache *mc, struct op
 		tk_check_model(fx->env, &fx->pgt, &fx->m, mc ? mc->nr : 0);
 		tk_check_flushes(fx->env, &st->before, &after, st->mark);
 	}
+	/* after tk_check_flushes, which reads what the probes saw */
+	tk_probes_set(fx->env, NULL, NULL, 0);
 	tk_snap_free(&after);
 	tk_snap_free(&st->before);
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libtdp test kit: a host page pool (struct tdp_mm_ops), a recording TLB
- * (struct tdp_tlb_ops) sharing one ordered event log with the pool, an
- * independent arm64 stage-2 reference walker over the raw table memory, a
- * page-granular model of the expected translations, and check helpers.
+ * (struct tdp_tlb_ops) sharing one ordered event log with the pool,
+ * independent reference walkers (arm64 stage 2, Intel EPT) over the raw
+ * table memory, a page-granular model of the expected translations, and
+ * check helpers.
  *
- * The reference walker (tdp_tk_ref_arm64, ref_arm64.c) is written from
- * arch-facts.md section 2 and shares no code with lib/. It is the kit's only
- * arm64 descriptor decoder: the snapshots below are built on it (ref.c) and
- * report every outcome the hardware would not accept as an "anomaly".
+ * The reference walkers (tdp_tk_ref_arm64 in ref_arm64.c, tdp_tk_ref_ept in
+ * ref_x86.c) are written from arch-facts.md sections 2 and 1 and share no
+ * code with lib/. They are the kit's only descriptor decoders: the
+ * snapshots below are built on them (ref.c) and report every outcome the
+ * hardware would not accept as an "anomaly".
  */
 #ifndef TDP_TESTS_KIT_INTERNAL_H
 #define TDP_TESTS_KIT_INTERNAL_H
@@ -138,23 +140,30 @@ void tk_config_xlate(struct tdp_tk_pool *env, struct tdp_config *cfg, unsigned i
 void tk_tlb_model_forward(struct tdp_tk_tlb *tlb, const struct tdp_tlb_ops *ops, void *ctx);
 
 /* ------------------------------------------------------------------ */
-/* Configurations with hand-computed geometry (arch-facts §2.1, §2.7)  */
+/* Configurations with hand-computed geometry (arch-facts §1.1, §2.1,  */
+/* §2.7) and what the kit knows about each format (cfgs.c)             */
 
 struct tk_cfgdesc {
 	const char *name;
+	enum tdp_format format;
+	uint32_t flags;           /* tdp_config.flags every table of the configuration gets */
+	unsigned int leaf_levels; /* tdp_config.leaf_levels (0: every level the format allows) */
 	unsigned int gshift, ia, oa;
 	unsigned int levels;      /* neutral levels */
 	unsigned int root_tables; /* concatenated at the start level */
 	unsigned int root_bits;
 	size_t root_size;
-	uint32_t leaf_mask;       /* neutral levels that may hold a leaf */
-	unsigned int sl0;         /* VTCR_EL2.SL0 */
-	unsigned int ps;          /* VTCR_EL2.PS */
+	uint32_t leaf_mask;       /* neutral levels that may hold a leaf (after leaf_levels) */
+	unsigned int sl0;         /* arm64: VTCR_EL2.SL0 */
+	unsigned int ps;          /* arm64: VTCR_EL2.PS */
 };
 
-extern const struct tk_cfgdesc tk_cfgs_all[];  /* every config with known geometry */
+extern const struct tk_cfgdesc tk_cfgs_all[];  /* every arm64 config with known geometry */
 extern const size_t tk_nr_cfgs_all;
-extern const struct tk_cfgdesc *const tk_cfgs_ops[]; /* the configs the operation tests run */
+extern const struct tk_cfgdesc tk_cfgs_ept[];  /* the EPT configs */
+extern const size_t tk_nr_cfgs_ept;
+/* the configs the operation tests run: a selection of tk_cfgs_all, then every EPT one */
+extern const struct tk_cfgdesc *const tk_cfgs_ops[];
 extern const size_t tk_nr_cfgs_ops;
 
 /* Independent geometry: 0, or -1 when the kit thinks the config is invalid. */
@@ -164,7 +173,46 @@ struct tk_geo {
 	uint32_t leaf_mask;
 };
 int tk_arm64_geo(unsigned int gshift, unsigned int ia, unsigned int oa, struct tk_geo *g);
+/* EPT (arch-facts §1.1): ia 48 (4 levels) or 57 (5 levels), MAXPHYADDR 36..52. */
+int tk_ept_geo(unsigned int ia, unsigned int oa, struct tk_geo *g);
+/*
+ * The geometry of a configuration of any format (format, granule_shift,
+ * ia_bits, oa_bits), with the leaf mask cut by cfg->leaf_levels.
+ */
+int tk_geo_cfg(const struct tdp_config *cfg, struct tk_geo *g);
 uint64_t tk_level_size(const struct tk_geo *g, unsigned int level);
+
+/*
+ * Format-neutral needs of a test (struct tcase): the fixture turns them
+ * into the configuration flags of the format at hand.
+ */
+#define TK_FEAT_SPLIT_X (1u << 0) /* TDP_PROT_XP != TDP_PROT_XU: arm64 FEAT_XNX, EPT MBEC */
+uint32_t tk_feat_flags(enum tdp_format format, uint32_t feats);
+
+/* The format's valid -> valid changes of output, size or memory type must break first. */
+bool tk_format_bbm(enum tdp_format format);
+/*
+ * Whether a table of cfg (format and flags) can hold a leaf with this
+ * neutral attribute word, from the architecture (arch-facts §1.3, §2.3): on
+ * EPT a leaf needs R (or an execute bit with the execute-only capability),
+ * W needs R, XP != XU needs MBEC; on arm64 every permission set is valid,
+ * XP != XU needs FEAT_XNX. Format-specific bits 12..15 are not neutral:
+ * false.
+ */
+bool tk_attr_ok(const struct tdp_config *cfg, tdp_attr_t attr);
+/*
+ * Whether protect(clear, set) can be expressed on every leaf the table may
+ * hold: for every permission set p that tk_attr_ok accepts, (p & ~clear) |
+ * set is accepted too; and, without split execute, clear and set each
+ * move both execute bits or neither.
+ */
+bool tk_prot_change_ok(const struct tdp_config *cfg, tdp_attr_t clear, tdp_attr_t set);
+/* The value of an entry that maps nothing, as the format writes it for cfg. */
+uint64_t tk_empty_pte(const struct tdp_config *cfg);
+/* Whether the hardware takes pte as present (valid) at all. */
+bool tk_pte_present(const struct tdp_config *cfg, uint64_t pte);
+/* The neutral level of a leaf the format's reference walker reports at architectural level arch. */
+unsigned int tk_neutral_level(enum tdp_format format, int arch);
 
 /* ------------------------------------------------------------------ */
 /* Reference walker and snapshots                                      */
@@ -203,14 +251,17 @@ struct tk_snap {
 };
 
 /*
- * Walk the whole input range with the reference walker (registers composed
- * by the kit from the configuration, cross-checked with the library's
- * tdp_arm64_vtcr/vttbr when the table is a real one): every leaf, every
- * table page reached (pre-order), and as anomalies every MALFORMED,
- * EXTERNAL_ABORT, ADDRESS_SIZE or ACCESS_FLAG outcome, every valid
- * descriptor that faults (reserved type, block at a wrong level), non-zero
- * invalid entries, table pages that are not live pool blocks of one granule
- * or are linked twice, and non-zero root slots beyond the input range.
+ * Walk the whole input range with the reference walker of the table's
+ * format (registers composed by the kit from the configuration,
+ * cross-checked with the library's tdp_arm64_vtcr/vttbr or tdp_x86_eptp
+ * when the table is a real one): every leaf, every table page reached
+ * (pre-order), and as anomalies every MALFORMED, EXTERNAL_ABORT,
+ * ADDRESS_SIZE, ACCESS_FLAG or EPT_MISCONFIG outcome, every present entry
+ * that faults (reserved type, block at a wrong level), non-present entries
+ * of the root or of a reached table that are not exactly the format's
+ * empty value (tk_empty_pte), table pages that are not live pool blocks of
+ * one table size or are linked twice, and non-zero root slots beyond the
+ * input range.
  */
 void tk_snap_take(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, struct tk_snap *s);
 void tk_snap_free(struct tk_snap *s);

@@ -313,43 +313,87 @@ int tdp_tk_ref_leaves(const struct tdp_tk_ref *ref, uint64_t gpa, uint64_t size,
 
 /*
  * The walker bound to pgt with registers the kit composes itself from the
- * configuration (arch-facts §2.6-§2.8): SL0 from the kit's geometry, T0SZ,
- * TG0, PS, and BADDR with PA[51:48] in bits 5:2. Works on hand-made tables
- * too (no library state needed). NULL on success, else the reason.
+ * configuration, so that it works on hand-made tables too (no library state
+ * needed). arm64 (arch-facts §2.6-§2.8): SL0 from the kit's geometry, T0SZ,
+ * TG0, PS, and BADDR with PA[51:48] in bits 5:2. EPT (§1.6): memory type WB,
+ * page-walk length - 1, A/D enable with TDP_CFG_X86_AD, the root; a CPU
+ * with 2 MiB / 1 GiB pages exactly where the table may put leaves, the
+ * execute-only capability and MBEC as configured, MAXPHYADDR = oa_bits.
+ * NULL on success, else the reason.
  */
 static const char *kit_ref(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt,
 			   struct tdp_tk_ref *ref, struct tk_geo *g)
 {
 	static const unsigned int ps_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
 	unsigned int gshift = pgt->cfg.granule_shift ? pgt->cfg.granule_shift : 12;
+	uint32_t f = pgt->cfg.flags;
 	uint64_t ps = 0, sl0, tg0;
 	int start;
 
-	if (pgt->cfg.format != TDP_FORMAT_ARM64_S2)
-		return "kit: not an arm64 stage-2 table";
-	if (tk_arm64_geo(gshift, pgt->cfg.ia_bits, pgt->cfg.oa_bits, g))
+	if (tk_geo_cfg(&pgt->cfg, g))
 		return "kit: invalid configuration";
+	memset(ref, 0, sizeof(*ref));
+	ref->format = pgt->cfg.format;
+	/* the reader only reads: its context is not const in the public API */
+	ref->mem = tdp_tk_pool_mem((struct tdp_tk_pool *)(uintptr_t)env);
+	if (pgt->cfg.format == TDP_FORMAT_X86_EPT) {
+		struct tdp_tk_x86_regs *r = &ref->regs.x86;
+
+		r->eptp = pgt->root_pa | 6 | (uint64_t)(g->levels - 1) << 3 |
+			  ((f & TDP_CFG_X86_AD) ? 1ull << 6 : 0);
+		r->caps = ((g->leaf_mask & 2) ? TDP_TK_X86_CAP_2M : 0) |
+			  ((g->leaf_mask & 4) ? TDP_TK_X86_CAP_1G : 0) |
+			  ((f & TDP_CFG_X86_EXEC_ONLY) ? TDP_TK_X86_CAP_EXEC_ONLY : 0) |
+			  ((f & TDP_CFG_X86_MBEC) ? TDP_TK_X86_MBEC : 0);
+		r->maxphyaddr = pgt->cfg.oa_bits;
+		return NULL;
+	}
+	if (pgt->cfg.format != TDP_FORMAT_ARM64_S2)
+		return "kit: no reference walker for the format";
 	while (ps_bits[ps] != pgt->cfg.oa_bits)
 		ps++;
 	start = 4 - (int)g->levels;
 	sl0 = (uint64_t)(gshift == 12 ? 2 - start : 3 - start);
 	tg0 = gshift == 12 ? 0 : gshift == 16 ? 1 : 2;
-	memset(ref, 0, sizeof(*ref));
-	ref->format = TDP_FORMAT_ARM64_S2;
-	/* the reader only reads: its context is not const in the public API */
-	ref->mem = tdp_tk_pool_mem((struct tdp_tk_pool *)(uintptr_t)env);
 	ref->regs.arm64.vtcr = (64 - pgt->cfg.ia_bits) | sl0 << 6 | tg0 << 14 | ps << 16 |
 			       (1ull << 31);
 	ref->regs.arm64.vttbr = (pgt->root_pa & ((1ull << 48) - 1)) |
 				((pgt->root_pa >> 48) & 0xf) << 2;
-	if (pgt->cfg.flags & TDP_CFG_ARM64_XNX)
+	if (f & TDP_CFG_ARM64_XNX)
 		ref->regs.arm64.features = TDP_TK_ARM64_FEAT_XNX;
 	return NULL;
+}
+
+/* Do the library's registers (tdp_tk_ref_for) describe the kit's walk? NULL, or the difference. */
+static const char *lib_regs_differ(const struct tdp_tk_ref *lib, const struct tdp_tk_ref *ref,
+				   char *buf, size_t len)
+{
+	const uint64_t walk_bits = 0x3ffull << 32 | 0x7fffffull; /* VTCR: T0SZ..HD, DS, SL2 */
+
+	if (ref->format == TDP_FORMAT_X86_EPT) {
+		if (lib->regs.x86.eptp == ref->regs.x86.eptp)
+			return NULL;
+		snprintf(buf, len, "library EPTP 0x%llx, the kit expects 0x%llx",
+			 (unsigned long long)lib->regs.x86.eptp,
+			 (unsigned long long)ref->regs.x86.eptp);
+		return buf;
+	}
+	if (!((lib->regs.arm64.vtcr ^ ref->regs.arm64.vtcr) & walk_bits & ~0x3f00ull) &&
+	    !((lib->regs.arm64.vttbr ^ ref->regs.arm64.vttbr) & ((1ull << 48) - 2)) &&
+	    lib->regs.arm64.features == ref->regs.arm64.features)
+		return NULL;
+	snprintf(buf, len, "library VTCR_EL2 0x%llx / VTTBR_EL2 0x%llx, the kit expects 0x%llx / "
+			   "0x%llx",
+		 (unsigned long long)lib->regs.arm64.vtcr, (unsigned long long)lib->regs.arm64.vttbr,
+		 (unsigned long long)ref->regs.arm64.vtcr, (unsigned long long)ref->regs.arm64.vttbr);
+	return buf;
 }
 
 struct snapctx {
 	struct tk_snap *s;
 	const struct tdp_tk_pool *env;
+	const struct tdp_config *cfg;
+	uint64_t empty; /* the table's empty entry */
 	struct tk_geo g;
 	struct pmap tables; /* table pa -> index in s->tables */
 	bool *valid;        /* per table: holds a valid entry */
@@ -455,23 +499,27 @@ static int snap_one(const struct tdp_tk_xlate *x, uint64_t pos, void *arg)
 				s->tables[idx].level, (unsigned long long)t.gpa, nl);
 		}
 		/* a table that leads on, or whose entry is valid, is not empty */
-		if (i + 1 < x->nr_tables || (x->pte & 1))
+		if (i + 1 < x->nr_tables || tk_pte_present(c->cfg, x->pte))
 			c->valid[idx] = true;
 	}
 
 	if (x->result == TDP_TK_OK) {
 		struct tk_leaf l = {
 			.gpa = x->span_base, .size = x->span_size,
-			.pa = x->hpa - (pos - x->span_base), .level = (unsigned int)(3 - x->level),
+			.pa = x->hpa - (pos - x->span_base),
+			.level = tk_neutral_level(c->cfg->format, x->level),
 			.pte = x->pte, .attr = x->attr,
 		};
 
 		push_leaf(s, &l);
-	} else if (x->result == TDP_TK_TRANSLATION_FAULT && x->nr_tables && !(x->pte & 1)) {
+	} else if (x->result == TDP_TK_TRANSLATION_FAULT && x->nr_tables &&
+		   !tk_pte_present(c->cfg, x->pte)) {
 		/* a hole */
-		if (x->pte)
-			anomaly(s, "gpa 0x%llx level %d: invalid entry 0x%llx is not zero",
-				(unsigned long long)x->span_base, x->level, (unsigned long long)x->pte);
+		if (x->pte != c->empty)
+			anomaly(s, "gpa 0x%llx level %d: invalid entry 0x%llx is not the empty "
+				   "value 0x%llx",
+				(unsigned long long)x->span_base, x->level, (unsigned long long)x->pte,
+				(unsigned long long)c->empty);
 	} else {
 		/* MALFORMED, an abort, or a valid descriptor the hardware does not accept */
 		anomaly(s, "gpa 0x%llx: %s at level %d: %s", (unsigned long long)pos,
@@ -480,11 +528,26 @@ static int snap_one(const struct tdp_tk_xlate *x, uint64_t pos, void *arg)
 	return 0;
 }
 
+/* Report a non-present entry of table t (n entries) that is not the empty value. */
+static void check_empty_entries(struct snapctx *c, const uint64_t *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!tk_pte_present(c->cfg, t[i]) && t[i] != c->empty) {
+			anomaly(c->s, "table 0x%llx entry %zu: non-present 0x%llx is not the empty "
+				      "value 0x%llx",
+				(unsigned long long)tk_va_to_pa(c->env, t), i,
+				(unsigned long long)t[i], (unsigned long long)c->empty);
+			return;
+		}
+}
+
 void tk_snap_take(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, struct tk_snap *s)
 {
-	struct snapctx c = { .s = s, .env = env };
+	struct snapctx c = { .s = s, .env = env, .cfg = &pgt->cfg,
+			     .empty = tk_empty_pte(&pgt->cfg) };
 	struct tdp_tk_ref ref, lib;
 	const char *err;
+	char buf[200];
 	const uint64_t *root;
 	size_t nent, slots;
 
@@ -497,19 +560,11 @@ void tk_snap_take(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, 
 	/* the library's registers must describe the same walk */
 	if (pgt->fops) {
 		struct tdp_tk_mem mem = ref.mem;
-		const uint64_t walk_bits = 0x3ffull << 32 | 0x7fffffull; /* T0SZ..HD, DS, SL2 */
 
 		if (tdp_tk_ref_for(&lib, pgt, &mem))
 			anomaly(s, "tdp_tk_ref_for failed on the table");
-		else if (((lib.regs.arm64.vtcr ^ ref.regs.arm64.vtcr) & walk_bits & ~0x3f00ull) ||
-			 ((lib.regs.arm64.vttbr ^ ref.regs.arm64.vttbr) & ((1ull << 48) - 2)) ||
-			 lib.regs.arm64.features != ref.regs.arm64.features)
-			anomaly(s, "library VTCR_EL2 0x%llx / VTTBR_EL2 0x%llx, the kit expects "
-				   "0x%llx / 0x%llx",
-				(unsigned long long)lib.regs.arm64.vtcr,
-				(unsigned long long)lib.regs.arm64.vttbr,
-				(unsigned long long)ref.regs.arm64.vtcr,
-				(unsigned long long)ref.regs.arm64.vttbr);
+		else if ((err = lib_regs_differ(&lib, &ref, buf, sizeof(buf))))
+			anomaly(s, "%s", err);
 	}
 	if (!tk_pool_live(env, pgt->root_pa, c.g.root_size)) {
 		anomaly(s, "root 0x%llx is not a live pool block of 0x%zx bytes",
@@ -529,6 +584,14 @@ void tk_snap_take(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt, 
 
 	if (ref_iter(&ref, 0, (1ull << pgt->cfg.ia_bits) - 1, snap_one, &c))
 		anomaly(s, "kit: the reference walker refused the walk");
+	/* every entry that maps nothing holds exactly the format's empty value */
+	check_empty_entries(&c, root, nent);
+	for (size_t i = 0; i < s->nr_tables; i++) {
+		const uint64_t *t = tk_pa_to_va(env, s->tables[i].pa);
+
+		if (t && tk_pool_live(env, s->tables[i].pa, c.g.table_size))
+			check_empty_entries(&c, t, c.g.table_size / 8);
+	}
 	for (size_t i = 0; i < s->nr_tables; i++)
 		if (!c.valid[i])
 			s->empty_tables++;
@@ -572,14 +635,14 @@ int tk_ref_translate(const struct tdp_tk_pool *env, const struct tdp_pgtable *pg
 		return -TDP_ERANGE;
 	if (tdp_tk_ref_translate(&ref, gpa, TDP_TK_PROBE, &x))
 		return -TDP_EINVAL;
-	if (x.result == TDP_TK_TRANSLATION_FAULT && x.nr_tables && !(x.pte & 1))
+	if (x.result == TDP_TK_TRANSLATION_FAULT && x.nr_tables && !tk_pte_present(&pgt->cfg, x.pte))
 		return -TDP_ENOENT;
 	if (x.result != TDP_TK_OK)
 		return -TDP_EINVAL;
 	leaf->gpa = x.span_base;
 	leaf->size = x.span_size;
 	leaf->pa = x.hpa - (gpa - x.span_base);
-	leaf->level = (unsigned int)(3 - x.level);
+	leaf->level = tk_neutral_level(pgt->cfg.format, x.level);
 	leaf->pte = x.pte;
 	leaf->attr = x.attr;
 	return 0;

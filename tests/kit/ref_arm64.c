@@ -15,8 +15,7 @@
  * - Descriptors: invalid, reserved, block/table/page by level and granule,
  *   RES0 bits, address size, access flag, S2AP and XN.
  *
- * This file also holds the kit's arm64 geometry oracle (tk_arm64_geo) and
- * the configuration tables of the internal tests.
+ * This file also holds the kit's arm64 geometry oracle (tk_arm64_geo).
  */
 #include "kit_internal.h"
 
@@ -601,46 +600,7 @@ int tdp_tk_ref_arm64(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_reg
 }
 
 /* ------------------------------------------------------------------ */
-/* Geometry oracle and configurations of the internal tests            */
-
-#define KiB(x) ((size_t)(x) << 10)
-#define MiB(x) ((size_t)(x) << 20)
-
-/* name, gshift, ia, oa, levels, root_tables, root_bits, root_size, leaf_mask, sl0, ps */
-const struct tk_cfgdesc tk_cfgs_all[] = {
-	{ "4K/32", 12, 32, 32, 2, 4, 11, KiB(16), 0x3, 0, 0 },
-	{ "4K/36", 12, 36, 36, 3, 1, 6, KiB(4), 0x7, 1, 1 },
-	{ "4K/40", 12, 40, 40, 3, 2, 10, KiB(8), 0x7, 1, 2 },
-	{ "4K/42", 12, 42, 44, 3, 8, 12, KiB(32), 0x7, 1, 4 },
-	{ "4K/44", 12, 44, 44, 4, 1, 5, KiB(4), 0x7, 2, 4 },
-	{ "4K/48", 12, 48, 48, 4, 1, 9, KiB(4), 0x7, 2, 5 },
-	{ "16K/32", 14, 32, 36, 2, 1, 7, KiB(16), 0x3, 1, 1 },
-	{ "16K/36", 14, 36, 36, 2, 1, 11, KiB(16), 0x3, 1, 1 },
-	{ "16K/40", 14, 40, 40, 2, 16, 15, KiB(256), 0x3, 1, 2 },
-	{ "16K/47", 14, 47, 48, 3, 1, 11, KiB(16), 0x3, 2, 5 },
-	{ "16K/48", 14, 48, 48, 3, 2, 12, KiB(32), 0x3, 2, 5 },
-	{ "64K/32", 16, 32, 32, 2, 1, 3, KiB(64), 0x3, 1, 0 },
-	{ "64K/42", 16, 42, 42, 2, 1, 13, KiB(64), 0x3, 1, 3 },
-	{ "64K/46", 16, 46, 48, 2, 16, 17, MiB(1), 0x3, 1, 5 },
-	{ "64K/48", 16, 48, 48, 3, 1, 6, KiB(64), 0x3, 2, 5 },
-	{ "64K/52", 16, 52, 52, 3, 1, 10, KiB(64), 0x7, 2, 6 },
-};
-const size_t tk_nr_cfgs_all = sizeof(tk_cfgs_all) / sizeof(tk_cfgs_all[0]);
-
-const struct tk_cfgdesc *const tk_cfgs_ops[] = {
-	&tk_cfgs_all[0],  /* 4K/32: 2 levels, 4 concatenated level-2 tables */
-	&tk_cfgs_all[2],  /* 4K/40: 3 levels, 2 concatenated level-1 tables */
-	&tk_cfgs_all[5],  /* 4K/48: 4 levels */
-	&tk_cfgs_all[7],  /* 16K/36 */
-	&tk_cfgs_all[8],  /* 16K/40: 16 concatenated tables */
-	&tk_cfgs_all[9],  /* 16K/47 */
-	&tk_cfgs_all[10], /* 16K/48: 2 concatenated level-1 tables */
-	&tk_cfgs_all[11], /* 64K/32 */
-	&tk_cfgs_all[12], /* 64K/42 */
-	&tk_cfgs_all[14], /* 64K/48 */
-	&tk_cfgs_all[15], /* 64K/52 */
-};
-const size_t tk_nr_cfgs_ops = sizeof(tk_cfgs_ops) / sizeof(tk_cfgs_ops[0]);
+/* Geometry oracle (the configurations themselves are in cfgs.c)       */
 
 static bool oa_is_parange(unsigned int oa)
 {
