@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared by the test programs: run a list of test bodies once per
- * configuration, each as its own cmocka test named "body[4K/40]", with a
- * fresh pool and table (struct tk_fx) that is destroyed and leak-checked
- * after the body.
+ * configuration, each as its own cmocka test named "body[4K/40]" or
+ * "body[ept-4l]", with a fresh pool and table (struct tk_fx) of the
+ * configuration's format that is destroyed and leak-checked after the body.
  */
 #ifndef TDP_TESTS_COMMON_H
 #define TDP_TESTS_COMMON_H
@@ -25,10 +25,11 @@
 struct tcase {
 	const char *name;
 	void (*fn)(struct tk_fx *fx);
-	uint32_t cfg_flags;       /* tdp_config.flags */
-	unsigned int leaf_levels; /* tdp_config.leaf_levels */
+	uint32_t cfg_flags;       /* tdp_config.flags, as they are (format-specific tests) */
+	unsigned int leaf_levels; /* tdp_config.leaf_levels (the tighter of this and the config's) */
 	bool xlate;               /* virt_to_phys/phys_to_virt instead of linear_offset */
 	bool no_fx;               /* the body sets up its own tables (fx->cd only) */
+	uint32_t feats;           /* TK_FEAT_*: turned into the flags of each config's format */
 };
 
 struct trun {
@@ -47,7 +48,8 @@ static inline void trun_body(void **state)
 		r->tc->fn(&r->fx);
 		return;
 	}
-	tk_fx_init_ex(&r->fx, r->cd, r->tc->cfg_flags, r->tc->leaf_levels, r->tc->xlate);
+	tk_fx_init_ex(&r->fx, r->cd, r->tc->cfg_flags | tk_feat_flags(r->cd->format, r->tc->feats),
+		      r->tc->leaf_levels, r->tc->xlate);
 	r->tc->fn(&r->fx);
 	tk_fx_fini(&r->fx);
 }
@@ -112,7 +114,20 @@ static inline int run_cases(const char *group, const struct tcase *tc, size_t nt
 	return rc;
 }
 
-/* Run on every configuration with known geometry (tk_cfgs_all). */
+/* Run on the configurations of tk_cfgs_ops that have this format. */
+static inline int run_cases_format(const char *group, const struct tcase *tc, size_t ntc,
+				   enum tdp_format format)
+{
+	const struct tk_cfgdesc *sel[32];
+	size_t n = 0;
+
+	for (size_t i = 0; i < tk_nr_cfgs_ops && n < 32; i++)
+		if (tk_cfgs_ops[i]->format == format)
+			sel[n++] = tk_cfgs_ops[i];
+	return run_cases(group, tc, ntc, sel, n);
+}
+
+/* Run on every arm64 configuration with known geometry (tk_cfgs_all). */
 static inline int run_cases_all_cfgs(const char *group, const struct tcase *tc, size_t ntc)
 {
 	const struct tk_cfgdesc *all[32];
@@ -131,7 +146,17 @@ static inline int run_cases_once(const char *group, const struct tcase *tc, size
 	return run_cases(group, tc, ntc, one, 1);
 }
 
-#define CASE(fn) { #fn, fn, 0, 0, false, false }
+#define CASE(body) { .name = #body, .fn = body }
+/* with a cap on the leaf levels */
+#define CASE_LEAF(body, n) { .name = #body, .fn = body, .leaf_levels = (n) }
+/* with virt_to_phys/phys_to_virt */
+#define CASE_XLATE(body) { .name = #body, .fn = body, .xlate = true }
+/* with format-neutral needs (TK_FEAT_*) */
+#define CASE_FEAT(body, f) { .name = #body, .fn = body, .feats = (f) }
+/* with raw configuration flags (format-specific tests only) */
+#define CASE_FLAGS(body, f) { .name = #body, .fn = body, .cfg_flags = (f) }
+/* the body builds its own tables */
+#define CASE_NOFX(body) { .name = #body, .fn = body, .no_fx = true }
 
 /* Attributes used throughout. */
 #define A_RW  (TDP_PROT_RW | TDP_MT_NORMAL_WB)

@@ -260,13 +260,13 @@ static const struct tcase cases[] = {
 	CASE(t_vtcr),
 	CASE(t_vttbr),
 	CASE(t_pte_bits),
-	{ "t_pte_bits_xnx", t_pte_bits_xnx, TDP_CFG_ARM64_XNX, 0, false, false },
+	CASE_FLAGS(t_pte_bits_xnx, TDP_CFG_ARM64_XNX),
 	CASE(t_table_descriptors),
 	CASE(t_xnx_flag),
 };
 
 static const struct tcase once[] = {
-	{ "t_vttbr_literal", t_vttbr_literal, 0, 0, false, true },
+	CASE_NOFX(t_vttbr_literal),
 };
 
 int main(void)

@@ -274,16 +274,16 @@ static void t_destroy_full(struct tk_fx *fx)
 }
 
 static const struct tcase all_cfg_cases[] = {
-	{ "t_init_geometry", t_init_geometry, 0, 0, false, true },
-	{ "t_init_xlate", t_init_xlate, 0, 0, false, true },
+	CASE_NOFX(t_init_geometry),
+	CASE_NOFX(t_init_xlate),
 };
 
 static const struct tcase once_cases[] = {
-	{ "t_init_granule_default", t_init_granule_default, 0, 0, false, true },
-	{ "t_init_valid_sizes", t_init_valid_sizes, 0, 0, false, true },
-	{ "t_init_invalid", t_init_invalid, 0, 0, false, true },
-	{ "t_init_nomem", t_init_nomem, 0, 0, false, true },
-	{ "t_destroy_invalid", t_destroy_invalid, 0, 0, false, true },
+	CASE_NOFX(t_init_granule_default),
+	CASE_NOFX(t_init_valid_sizes),
+	CASE_NOFX(t_init_invalid),
+	CASE_NOFX(t_init_nomem),
+	CASE_NOFX(t_destroy_invalid),
 };
 
 static const struct tcase op_cases[] = {

@@ -95,7 +95,10 @@ static void t_protect_sw_bits(struct tk_fx *fx)
 	assert_int_equal(r.attr, A_RW | TDP_SW(0xf));
 }
 
-/* Bits outside TDP_PROT_MASK | TDP_SW_MASK, and split execute without FEAT_XNX, are refused. */
+/*
+ * Bits outside TDP_PROT_MASK | TDP_SW_MASK, and split execute without
+ * FEAT_XNX / MBEC, are refused.
+ */
 static void t_protect_refuses(struct tk_fx *fx)
 {
 	uint64_t b = fx->base, h = fx->hbase;
@@ -105,7 +108,7 @@ static void t_protect_refuses(struct tk_fx *fx)
 	assert_int_equal(tk_fx_protect(fx, b, fx->P, 0, TDP_MT_DEVICE, NULL), -TDP_EINVAL);
 	assert_int_equal(tk_fx_protect(fx, b, fx->P, 0, 1u << 12, NULL), -TDP_EINVAL);
 	assert_int_equal(tk_fx_protect(fx, b, fx->P, 1u << 31, 0, NULL), -TDP_EINVAL);
-	/* without FEAT_XNX the two execute bits can only move together */
+	/* without split execute the two execute bits can only move together */
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_PROT_XU, 0, NULL), -TDP_EINVAL);
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_PROT_XP, 0, NULL), -TDP_EINVAL);
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_PROT_X, TDP_PROT_XP, NULL), -TDP_EINVAL);
@@ -114,7 +117,7 @@ static void t_protect_refuses(struct tk_fx *fx)
 	expect_leaf(fx, b, 1, h);
 }
 
-/* With FEAT_XNX the privileged and user execute bits are independent. */
+/* With split execute (arm64 FEAT_XNX, EPT MBEC) privileged and user execute are independent. */
 static void t_protect_xnx(struct tk_fx *fx)
 {
 	uint64_t b = fx->base, h = fx->hbase;
@@ -129,18 +132,44 @@ static void t_protect_xnx(struct tk_fx *fx)
 	assert_int_equal(r.attr, TDP_PROT_RW | TDP_PROT_XU);
 	assert_int_equal(tdp_lookup(&fx->pgt, b + fx->P, &r), 0);
 	assert_int_equal(r.attr, TDP_PROT_RW | TDP_PROT_XP);
+	/* and a map with only one of them */
+	assert_int_equal(tk_fx_map(fx, b + fx->blk, h, fx->P, TDP_PROT_R | TDP_PROT_XU, 0, NULL), 0);
+	assert_int_equal(tdp_lookup(&fx->pgt, b + fx->blk, &r), 0);
+	assert_int_equal(r.attr, TDP_PROT_R | TDP_PROT_XU);
 }
 
-/* Write-only and no-access are legal on arm64. */
+/*
+ * Write-only and no access: legal on arm64 (the entry stays, with no
+ * access); refused on EPT, where they would be a misconfiguration and a
+ * not-present entry (the kit's tk_prot_change_ok says which), with the
+ * table unchanged.
+ */
 static void t_protect_write_only_and_none(struct tk_fx *fx)
 {
+	const tdp_attr_t wo = TDP_PROT_R | TDP_PROT_X, none = TDP_PROT_MASK;
 	uint64_t b = fx->base, h = fx->hbase;
+	bool wo_ok = tk_prot_change_ok(&fx->pgt.cfg, wo, 0);
+	bool none_ok = tk_prot_change_ok(&fx->pgt.cfg, none, 0);
+	struct tdp_lookup_result r;
 
+	/* what the format can hold decides: a leaf with W alone, a leaf with nothing */
+	assert_int_equal(wo_ok, tk_attr_ok(&fx->pgt.cfg, TDP_PROT_W));
+	assert_int_equal(none_ok, tk_attr_ok(&fx->pgt.cfg, 0));
 	assert_int_equal(tk_fx_map(fx, b, h, 2 * fx->P, A_RWX, 0, NULL), 0);
-	assert_int_equal(tk_fx_protect(fx, b, fx->P, TDP_PROT_R | TDP_PROT_X, 0, NULL), 0);
-	assert_int_equal(tk_fx_protect(fx, b + fx->P, fx->P, TDP_PROT_MASK, 0, NULL), 0);
-	/* still mapped, with no access */
+	assert_int_equal(tk_fx_protect(fx, b, fx->P, wo, 0, NULL), wo_ok ? 0 : -TDP_EINVAL);
+	assert_int_equal(tk_fx_protect(fx, b + fx->P, fx->P, none, 0, NULL),
+			 none_ok ? 0 : -TDP_EINVAL);
+	/* still mapped, with write only / no access, or as before */
+	assert_int_equal(tdp_lookup(&fx->pgt, b, &r), 0);
+	assert_int_equal(r.attr, wo_ok ? TDP_PROT_W : A_RWX);
+	assert_int_equal(tdp_lookup(&fx->pgt, b + fx->P, &r), 0);
+	assert_int_equal(r.attr, none_ok ? 0 : A_RWX);
 	expect_leaf(fx, b + fx->P, 0, h + fx->P);
+	/* removing read while keeping write is refused or done the same way on a block */
+	assert_int_equal(tk_fx_map(fx, b + fx->blk, h + fx->blk, fx->blk, A_RW, 0, NULL), 0);
+	assert_int_equal(tk_fx_protect(fx, b + fx->blk, fx->blk, TDP_PROT_R, 0, NULL),
+			 tk_prot_change_ok(&fx->pgt.cfg, TDP_PROT_R, 0) ? 0 : -TDP_EINVAL);
+	expect_leaf(fx, b + fx->blk, 1, h + fx->blk);
 }
 
 static const struct tcase cases[] = {
@@ -150,7 +179,7 @@ static const struct tcase cases[] = {
 	CASE(t_protect_skips_unmapped),
 	CASE(t_protect_sw_bits),
 	CASE(t_protect_refuses),
-	{ "t_protect_xnx", t_protect_xnx, TDP_CFG_ARM64_XNX, 0, false, false },
+	CASE_FEAT(t_protect_xnx, TK_FEAT_SPLIT_X),
 	CASE(t_protect_write_only_and_none),
 };
 

@@ -679,29 +679,29 @@ static void t_ok_library_pages(struct tk_fx *fx)
 	mt_fini(&m, fx, 0);
 }
 
-#define NOFX(fn) { #fn, fn, 0, 0, false, true }
-
 static const struct tcase cases[] = {
-	NOFX(t_model_args),
-	NOFX(t_model_block_span),
-	NOFX(t_model_evicts_oldest),
-	NOFX(t_model_flush_all_forward),
-	NOFX(t_bad_stale_no_flush),
-	NOFX(t_bad_stale_other_flush),
-	NOFX(t_bad_bbm_output),
-	NOFX(t_bad_bbm_type_and_split),
-	NOFX(t_ok_prot_in_place),
-	NOFX(t_no_bbm_flag),
-	NOFX(t_bad_write_after_flush),
-	NOFX(t_ok_bbm_sequence),
-	NOFX(t_bad_table_freed),
-	NOFX(t_bad_ttl_hint),
-	NOFX(t_bad_kept_by_hint),
-	NOFX(t_ok_library_ops),
-	NOFX(t_ok_library_pages),
+	CASE_NOFX(t_model_args),
+	CASE_NOFX(t_model_block_span),
+	CASE_NOFX(t_model_evicts_oldest),
+	CASE_NOFX(t_model_flush_all_forward),
+	CASE_NOFX(t_bad_stale_no_flush),
+	CASE_NOFX(t_bad_stale_other_flush),
+	CASE_NOFX(t_bad_bbm_output),
+	CASE_NOFX(t_bad_bbm_type_and_split),
+	CASE_NOFX(t_ok_prot_in_place),
+	CASE_NOFX(t_no_bbm_flag),
+	CASE_NOFX(t_bad_write_after_flush),
+	CASE_NOFX(t_ok_bbm_sequence),
+	CASE_NOFX(t_bad_table_freed),
+	CASE_NOFX(t_bad_ttl_hint),
+	CASE_NOFX(t_bad_kept_by_hint),
+	CASE_NOFX(t_ok_library_ops),
+	CASE_NOFX(t_ok_library_pages),
 };
 
 int main(void)
 {
-	return run_cases("tlbmodel", cases, sizeof(cases) / sizeof(cases[0]), NULL, 0);
+	/* the bad sequences write raw arm64 descriptors: arm64 configurations only */
+	return run_cases_format("tlbmodel", cases, sizeof(cases) / sizeof(cases[0]),
+				TDP_FORMAT_ARM64_S2);
 }
