@@ -69,6 +69,9 @@ const struct tk_cfgdesc *const tk_cfgs_ops[] = {
 	&tk_cfgs_all[12], /* 64K/42 */
 	&tk_cfgs_all[14], /* 64K/48 */
 	&tk_cfgs_all[15], /* 64K/52 */
+	&tk_cfgs_ept[0],  /* EPT 4 levels, MAXPHYADDR 46 */
+	&tk_cfgs_ept[1],  /* EPT 5 levels, MAXPHYADDR 52 */
+	&tk_cfgs_ept[2],  /* EPT 4 levels, no 1 GiB pages, suppress-#VE */
 };
 const size_t tk_nr_cfgs_ops = sizeof(tk_cfgs_ops) / sizeof(tk_cfgs_ops[0]);
 
