@@ -22,6 +22,16 @@
 #include <tdp/tdp.h>
 #include <tdp/testkit.h>
 
+/* A bounded text builder for the walkers' `why` (text.c). */
+struct tk_text {
+	char *p;
+	size_t n, cap;
+};
+void tk_text_reset(struct tk_text *t);
+void tk_text_str(struct tk_text *t, const char *s);
+void tk_text_hex(struct tk_text *t, uint64_t v); /* 0x... */
+void tk_text_dec(struct tk_text *t, uint64_t v);
+
 /* ------------------------------------------------------------------ */
 /* Event log                                                           */
 

@@ -40,53 +40,13 @@ static uint64_t bit(unsigned int n)
 /* ------------------------------------------------------------------ */
 /* `why` text without snprintf (the iterators walk a lot)               */
 
-struct whybuf {
-	char *p;
-	size_t n, cap;
-};
-
-static void w_str(struct whybuf *w, const char *s)
-{
-	while (*s && w->n + 1 < w->cap)
-		w->p[w->n++] = *s++;
-	w->p[w->n] = '\0';
-}
-
-static void w_hex(struct whybuf *w, uint64_t v)
-{
-	char tmp[19];
-	int i = 18;
-
-	tmp[i] = '\0';
-	do {
-		tmp[--i] = "0123456789abcdef"[v & 0xf];
-		v >>= 4;
-	} while (v);
-	tmp[--i] = 'x';
-	tmp[--i] = '0';
-	w_str(w, tmp + i);
-}
-
-static void w_dec(struct whybuf *w, uint64_t v)
-{
-	char tmp[21];
-	int i = 20;
-
-	tmp[i] = '\0';
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	w_str(w, tmp + i);
-}
-
-static void w_bin4(struct whybuf *w, unsigned int v)
+static void w_bin4(struct tk_text *w, unsigned int v)
 {
 	char tmp[7] = { '0', 'b', 0, 0, 0, 0, 0 };
 
 	for (int i = 0; i < 4; i++)
 		tmp[2 + i] = (v >> (3 - i)) & 1 ? '1' : '0';
-	w_str(w, tmp);
+	tk_text_str(w, tmp);
 }
 
 /* ------------------------------------------------------------------ */
@@ -142,7 +102,7 @@ static unsigned int level_shift(const struct s2 *c, int level)
 	return c->gshift + (unsigned int)(3 - level) * c->stride;
 }
 
-static void set_result(struct tdp_tk_xlate *x, enum tdp_tk_result r, struct whybuf *w)
+static void set_result(struct tdp_tk_xlate *x, enum tdp_tk_result r, struct tk_text *w)
 {
 	x->result = r;
 	w->n = 0;
@@ -151,7 +111,7 @@ static void set_result(struct tdp_tk_xlate *x, enum tdp_tk_result r, struct whyb
 
 /* Decode VTCR_EL2/VTTBR_EL2. false: x holds the outcome (MALFORMED or a fault). */
 static bool decode_regs(const struct tdp_tk_arm64_regs *regs, struct s2 *c, struct tdp_tk_xlate *x,
-			struct whybuf *w)
+			struct tk_text *w)
 {
 	static const unsigned int ps_bits[8] = { 32, 36, 40, 42, 44, 48, 52, 0 };
 	uint64_t vtcr = regs->vtcr, vttbr = regs->vttbr;
@@ -169,24 +129,24 @@ static bool decode_regs(const struct tdp_tk_arm64_regs *regs, struct s2 *c, stru
 	case 1: c->gshift = 16; break;
 	case 2: c->gshift = 14; break;
 	default:
-		w_str(w, "VTCR_EL2.TG0 = 0b11 is reserved");
+		tk_text_str(w, "VTCR_EL2.TG0 = 0b11 is reserved");
 		return false;
 	}
 	c->stride = c->gshift - 3;
 	if (!ps_bits[ps]) {
-		w_str(w, "VTCR_EL2.PS = 0b111 is reserved");
+		tk_text_str(w, "VTCR_EL2.PS = 0b111 is reserved");
 		return false;
 	}
 	if (vtcr & bit(32)) {
-		w_str(w, "VTCR_EL2.DS = 1 (FEAT_LPA2) is not modelled");
+		tk_text_str(w, "VTCR_EL2.DS = 1 (FEAT_LPA2) is not modelled");
 		return false;
 	}
 	if (vtcr & bit(33)) {
-		w_str(w, "VTCR_EL2.SL2 set without DS");
+		tk_text_str(w, "VTCR_EL2.SL2 set without DS");
 		return false;
 	}
 	if (vtcr & bit(22)) {
-		w_str(w, "VTCR_EL2.HD (hardware dirty state) is not modelled");
+		tk_text_str(w, "VTCR_EL2.HD (hardware dirty state) is not modelled");
 		return false;
 	}
 	c->oa = ps_bits[ps];
@@ -199,11 +159,11 @@ static bool decode_regs(const struct tdp_tk_arm64_regs *regs, struct s2 *c, stru
 
 	min_t0sz = c->lpa ? 12 : 16;
 	if (t0sz < min_t0sz || t0sz > 39) {
-		w_str(w, "VTCR_EL2.T0SZ = ");
-		w_dec(w, t0sz);
-		w_str(w, " outside ");
-		w_dec(w, min_t0sz);
-		w_str(w, "..39");
+		tk_text_str(w, "VTCR_EL2.T0SZ = ");
+		tk_text_dec(w, t0sz);
+		tk_text_str(w, " outside ");
+		tk_text_dec(w, min_t0sz);
+		tk_text_str(w, "..39");
 		return false;
 	}
 	ia = 64 - t0sz;
@@ -212,14 +172,14 @@ static bool decode_regs(const struct tdp_tk_arm64_regs *regs, struct s2 *c, stru
 	if (c->gshift == 12) {
 		/* SL0 counts from level 2: 00 = 2, 01 = 1, 10 = 0; 11 (level 3) needs FEAT_TTST */
 		if (sl0 == 3) {
-			w_str(w, "VTCR_EL2.SL0 = 0b11 with 4K needs FEAT_TTST");
+			tk_text_str(w, "VTCR_EL2.SL0 = 0b11 with 4K needs FEAT_TTST");
 			return false;
 		}
 		c->start = 2 - (int)sl0;
 	} else {
 		/* SL0 counts from level 3; 16K 11 = level 0 needs DS; 64K 11 reserved */
 		if (sl0 == 3) {
-			w_str(w, c->gshift == 14 ? "VTCR_EL2.SL0 = 0b11 with 16K needs DS = 1" :
+			tk_text_str(w, c->gshift == 14 ? "VTCR_EL2.SL0 = 0b11 with 16K needs DS = 1" :
 						   "VTCR_EL2.SL0 = 0b11 is reserved with 64K");
 			return false;
 		}
@@ -228,30 +188,30 @@ static bool decode_regs(const struct tdp_tk_arm64_regs *regs, struct s2 *c, stru
 	x->level = c->start;
 	/* the start level resolves between 1 and stride + 4 bits (up to 16 concatenated tables) */
 	if (ia <= level_shift(c, c->start) || ia - level_shift(c, c->start) > c->stride + 4) {
-		w_str(w, "start level ");
-		w_dec(w, (uint64_t)c->start);
-		w_str(w, " (SL0 ");
-		w_dec(w, sl0);
-		w_str(w, ") cannot resolve a ");
-		w_dec(w, ia);
-		w_str(w, "-bit IPA with at most 16 concatenated tables");
+		tk_text_str(w, "start level ");
+		tk_text_dec(w, (uint64_t)c->start);
+		tk_text_str(w, " (SL0 ");
+		tk_text_dec(w, sl0);
+		tk_text_str(w, ") cannot resolve a ");
+		tk_text_dec(w, ia);
+		tk_text_str(w, "-bit IPA with at most 16 concatenated tables");
 		return false;
 	}
 	rb = ia - level_shift(c, c->start);
 	c->root_bits = rb;
 	if (ia > c->oa) {
-		w_str(w, "IPA size ");
-		w_dec(w, ia);
-		w_str(w, " above the output size ");
-		w_dec(w, c->oa);
-		w_str(w, " (CONSTRAINED UNPREDICTABLE)");
+		tk_text_str(w, "IPA size ");
+		tk_text_dec(w, ia);
+		tk_text_str(w, " above the output size ");
+		tk_text_dec(w, c->oa);
+		tk_text_str(w, " (CONSTRAINED UNPREDICTABLE)");
 		return false;
 	}
 
 	/* VTTBR_EL2: bit 0 CnP, 63:48 VMID */
 	if (c->lpa) {
 		if (vttbr & bit(1)) {
-			w_str(w, "VTTBR_EL2 bit 1 is RES0 with a 52-bit output");
+			tk_text_str(w, "VTTBR_EL2 bit 1 is RES0 with a 52-bit output");
 			return false;
 		}
 		c->root_pa = (vttbr & field(47, 6)) | ((vttbr >> 2) & 0xf) << 48;
@@ -260,20 +220,20 @@ static bool decode_regs(const struct tdp_tk_arm64_regs *regs, struct s2 *c, stru
 	}
 	align = 8ull << rb; /* the root, concatenated or not, is aligned to its size */
 	if (c->root_pa & (align - 1)) {
-		w_str(w, "VTTBR_EL2.BADDR ");
-		w_hex(w, c->root_pa);
-		w_str(w, " not aligned to the root size ");
-		w_hex(w, align);
+		tk_text_str(w, "VTTBR_EL2.BADDR ");
+		tk_text_hex(w, c->root_pa);
+		tk_text_str(w, " not aligned to the root size ");
+		tk_text_hex(w, align);
 		return false;
 	}
 	if (c->root_pa >> c->oa) {
 		set_result(x, TDP_TK_ADDRESS_SIZE_FAULT, w);
 		x->span_size = 1ull << ia;
-		w_str(w, "VTTBR_EL2.BADDR ");
-		w_hex(w, c->root_pa);
-		w_str(w, " above the ");
-		w_dec(w, c->oa);
-		w_str(w, "-bit output size");
+		tk_text_str(w, "VTTBR_EL2.BADDR ");
+		tk_text_hex(w, c->root_pa);
+		tk_text_str(w, " above the ");
+		tk_text_dec(w, c->oa);
+		tk_text_str(w, "-bit output size");
 		return false;
 	}
 	set_result(x, TDP_TK_OK, w);
@@ -320,18 +280,18 @@ static bool block_allowed(const struct s2 *c, int level)
 	}
 }
 
-static void why_at(struct whybuf *w, int level, uint64_t d)
+static void why_at(struct tk_text *w, int level, uint64_t d)
 {
-	w_str(w, "level ");
-	w_dec(w, (uint64_t)level);
-	w_str(w, " descriptor ");
-	w_hex(w, d);
-	w_str(w, ": ");
+	tk_text_str(w, "level ");
+	tk_text_dec(w, (uint64_t)level);
+	tk_text_str(w, " descriptor ");
+	tk_text_hex(w, d);
+	tk_text_str(w, ": ");
 }
 
 /* RES0 and alignment of a table descriptor; false with x MALFORMED. */
 static bool check_table_desc(const struct s2 *c, uint64_t d, int level, struct tdp_tk_xlate *x,
-			     struct whybuf *w)
+			     struct tk_text *w)
 {
 	/* 63:59 carry no hierarchical attributes at stage 2, 50:48 are RES0 without DS */
 	uint64_t res0 = field(63, 59) | field(50, 48) | low_res0(c, c->gshift);
@@ -340,14 +300,14 @@ static bool check_table_desc(const struct s2 *c, uint64_t d, int level, struct t
 		return true;
 	set_result(x, TDP_TK_MALFORMED, w);
 	why_at(w, level, d);
-	w_str(w, "table descriptor sets RES0 bits ");
-	w_hex(w, d & res0);
+	tk_text_str(w, "table descriptor sets RES0 bits ");
+	tk_text_hex(w, d & res0);
 	return false;
 }
 
 /* RES0 bits and output alignment of a block or page; false with x MALFORMED. */
 static bool check_leaf_desc(const struct s2 *c, uint64_t d, int level, struct tdp_tk_xlate *x,
-			    struct whybuf *w)
+			    struct tk_text *w)
 {
 	unsigned int shift = level_shift(c, level);
 	uint64_t res0 = bit(11) | field(50, 48) | bit(63) | low_res0(c, c->gshift);
@@ -358,19 +318,19 @@ static bool check_leaf_desc(const struct s2 *c, uint64_t d, int level, struct td
 	if (d & res0) {
 		set_result(x, TDP_TK_MALFORMED, w);
 		why_at(w, level, d);
-		w_str(w, "RES0 bits ");
-		w_hex(w, d & res0);
-		w_str(w, " set");
+		tk_text_str(w, "RES0 bits ");
+		tk_text_hex(w, d & res0);
+		tk_text_str(w, " set");
 		if (d & res0 & bit(53))
-			w_str(w, " (XN[0] without FEAT_XNX)");
+			tk_text_str(w, " (XN[0] without FEAT_XNX)");
 		return false;
 	}
 	if (d & below) {
 		set_result(x, TDP_TK_MALFORMED, w);
 		why_at(w, level, d);
-		w_str(w, "output address bits ");
-		w_hex(w, d & below);
-		w_str(w, " below the block size");
+		tk_text_str(w, "output address bits ");
+		tk_text_hex(w, d & below);
+		tk_text_str(w, " below the block size");
 		return false;
 	}
 	return true;
@@ -378,22 +338,22 @@ static bool check_leaf_desc(const struct s2 *c, uint64_t d, int level, struct td
 
 /* MemAttr and SH; false with x MALFORMED. */
 static bool check_leaf_attr(uint64_t d, int level, tdp_attr_t attr, struct tdp_tk_xlate *x,
-			    struct whybuf *w)
+			    struct tk_text *w)
 {
 	unsigned int memattr = (unsigned int)(d >> 2) & 0xf, sh = (unsigned int)(d >> 8) & 3;
 
 	if ((attr & TDP_MT_MASK) == TDP_MT_MASK) {
 		set_result(x, TDP_TK_MALFORMED, w);
 		why_at(w, level, d);
-		w_str(w, "MemAttr ");
+		tk_text_str(w, "MemAttr ");
 		w_bin4(w, memattr);
-		w_str(w, " not one libtdp writes");
+		tk_text_str(w, " not one libtdp writes");
 		return false;
 	}
 	if (sh == 1 || ((memattr & 0xc) && sh != 3)) {
 		set_result(x, TDP_TK_MALFORMED, w);
 		why_at(w, level, d);
-		w_str(w, sh == 1 ? "SH = 0b01 is reserved" :
+		tk_text_str(w, sh == 1 ? "SH = 0b01 is reserved" :
 				   "normal memory not inner shareable (SH != 0b11)");
 		return false;
 	}
@@ -402,7 +362,7 @@ static bool check_leaf_attr(uint64_t d, int level, tdp_attr_t attr, struct tdp_t
 
 /* Permission check of a leaf that translates; false with x PERMISSION_FAULT. */
 static bool check_perm(uint64_t d, int level, tdp_attr_t attr, unsigned int access,
-		       struct tdp_tk_xlate *x, struct whybuf *w)
+		       struct tdp_tk_xlate *x, struct tk_text *w)
 {
 	const char *need = NULL;
 
@@ -418,7 +378,7 @@ static bool check_perm(uint64_t d, int level, tdp_attr_t attr, unsigned int acce
 		return true;
 	set_result(x, TDP_TK_PERMISSION_FAULT, w);
 	why_at(w, level, d);
-	w_str(w, need);
+	tk_text_str(w, need);
 	return false;
 }
 
@@ -436,18 +396,18 @@ static bool access_ok(unsigned int access)
 	return kind || !(access & TDP_TK_USER);
 }
 
-static void fault_at(struct tdp_tk_xlate *x, struct whybuf *w, enum tdp_tk_result r, int level,
+static void fault_at(struct tdp_tk_xlate *x, struct tk_text *w, enum tdp_tk_result r, int level,
 		     uint64_t d, const char *what)
 {
 	set_result(x, r, w);
 	why_at(w, level, d);
-	w_str(w, what);
+	tk_text_str(w, what);
 }
 
 int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *regs, uint64_t ipa,
 		  unsigned int access, struct tdp_tk_xlate *x, uint64_t *resume)
 {
-	struct whybuf w;
+	struct tk_text w;
 	struct s2 c;
 	uint64_t tpa, parent = 0, parent_pa = 0, d, oa;
 	size_t nent;
@@ -463,7 +423,7 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 	x->span_base = x->span_size = x->hpa = x->pte = x->pte_pa = 0;
 	x->attr = 0;
 	x->nr_tables = 0;
-	w = (struct whybuf){ x->why, 0, sizeof(x->why) };
+	w = (struct tk_text){ x->why, 0, sizeof(x->why) };
 	x->why[0] = '\0';
 	if (resume)
 		*resume = 0;
@@ -476,11 +436,11 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 		x->level = level;
 		x->span_base = 1ull << c.ia;
 		x->span_size = 0 - x->span_base; /* up to the top of the address space */
-		w_str(&w, "IPA ");
-		w_hex(&w, ipa);
-		w_str(&w, " above the ");
-		w_dec(&w, c.ia);
-		w_str(&w, "-bit input size (T0SZ)");
+		tk_text_str(&w, "IPA ");
+		tk_text_hex(&w, ipa);
+		tk_text_str(&w, " above the ");
+		tk_text_dec(&w, c.ia);
+		tk_text_str(&w, "-bit input size (T0SZ)");
 		goto out;
 	}
 
@@ -505,11 +465,11 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 				x->span_base = ipa & ~((1ull << level_shift(&c, level - 1)) - 1);
 				x->span_size = 1ull << level_shift(&c, level - 1);
 			}
-			w_str(&w, "level ");
-			w_dec(&w, (uint64_t)level);
-			w_str(&w, " table at ");
-			w_hex(&w, tpa);
-			w_str(&w, " cannot be read");
+			tk_text_str(&w, "level ");
+			tk_text_dec(&w, (uint64_t)level);
+			tk_text_str(&w, " table at ");
+			tk_text_hex(&w, tpa);
+			tk_text_str(&w, " cannot be read");
 			goto out;
 		}
 		x->tables[x->nr_tables++] = tpa;

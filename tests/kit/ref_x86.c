@@ -90,52 +90,6 @@ static uint64_t bits(unsigned int hi, unsigned int lo)
 /* ------------------------------------------------------------------ */
 /* `why` text without snprintf (iterators walk a lot)                   */
 
-struct why {
-	char *p;
-	size_t n, cap;
-};
-
-static void why_reset(struct why *w)
-{
-	w->n = 0;
-	w->p[0] = '\0';
-}
-
-static void why_s(struct why *w, const char *s)
-{
-	while (*s && w->n + 1 < w->cap)
-		w->p[w->n++] = *s++;
-	w->p[w->n] = '\0';
-}
-
-static void why_x(struct why *w, uint64_t v)
-{
-	char buf[19];
-	size_t i = sizeof(buf) - 1;
-
-	buf[i] = '\0';
-	do {
-		buf[--i] = "0123456789abcdef"[v & 0xf];
-		v >>= 4;
-	} while (v);
-	buf[--i] = 'x';
-	buf[--i] = '0';
-	why_s(w, buf + i);
-}
-
-static void why_u(struct why *w, unsigned int v)
-{
-	char buf[11];
-	size_t i = sizeof(buf) - 1;
-
-	buf[i] = '\0';
-	do {
-		buf[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	why_s(w, buf + i);
-}
-
 static const char *level_name(int level)
 {
 	switch (level) {
@@ -149,12 +103,12 @@ static const char *level_name(int level)
 }
 
 /* "PDE 0x...: " */
-static void why_entry(struct why *w, int level, uint64_t e)
+static void why_entry(struct tk_text *w, int level, uint64_t e)
 {
-	why_s(w, level_name(level));
-	why_s(w, " ");
-	why_x(w, e);
-	why_s(w, ": ");
+	tk_text_str(w, level_name(level));
+	tk_text_str(w, " ");
+	tk_text_hex(w, e);
+	tk_text_str(w, ": ");
 }
 
 /* ------------------------------------------------------------------ */
@@ -186,7 +140,7 @@ static bool access_valid(unsigned int access)
 
 /* Decode the EPTP; false with x MALFORMED. */
 static bool decode_eptp(const struct tdp_tk_x86_regs *regs, struct ept *c, struct tdp_tk_xlate *x,
-			struct why *w)
+			struct tk_text *w)
 {
 	uint64_t eptp = regs->eptp;
 	unsigned int mt = (unsigned int)(eptp & 7), wl = (unsigned int)(eptp >> 3) & 7;
@@ -201,37 +155,37 @@ static bool decode_eptp(const struct tdp_tk_x86_regs *regs, struct ept *c, struc
 	x->span_base = 0;
 	x->span_size = 0; /* the whole address space */
 	if (wl != 3 && wl != 4) {
-		why_s(w, "EPTP ");
-		why_x(w, eptp);
-		why_s(w, ": page-walk length - 1 (bits 5:3) = ");
-		why_u(w, wl);
-		why_s(w, ", only 3 (4 levels) or 4 (5 levels) are valid");
+		tk_text_str(w, "EPTP ");
+		tk_text_hex(w, eptp);
+		tk_text_str(w, ": page-walk length - 1 (bits 5:3) = ");
+		tk_text_dec(w, wl);
+		tk_text_str(w, ", only 3 (4 levels) or 4 (5 levels) are valid");
 		return false;
 	}
 	c->levels = (int)wl + 1;
 	c->width = wl == 3 ? 48 : 57;
 	x->level = c->levels;
 	if (mt != 0 && mt != 6) {
-		why_s(w, "EPTP ");
-		why_x(w, eptp);
-		why_s(w, ": paging-structure memory type (bits 2:0) = ");
-		why_u(w, mt);
-		why_s(w, ", only 0 (UC) or 6 (WB) are valid");
+		tk_text_str(w, "EPTP ");
+		tk_text_hex(w, eptp);
+		tk_text_str(w, ": paging-structure memory type (bits 2:0) = ");
+		tk_text_dec(w, mt);
+		tk_text_str(w, ", only 0 (UC) or 6 (WB) are valid");
 		return false;
 	}
 	if (eptp & bits(11, 7)) {
-		why_s(w, "EPTP ");
-		why_x(w, eptp);
-		why_s(w, ": reserved bits 11:7 set");
+		tk_text_str(w, "EPTP ");
+		tk_text_hex(w, eptp);
+		tk_text_str(w, ": reserved bits 11:7 set");
 		return false;
 	}
 	if (eptp & bits(63, c->mpa)) {
-		why_s(w, "EPTP ");
-		why_x(w, eptp);
-		why_s(w, ": bits ");
-		why_x(w, eptp & bits(63, c->mpa));
-		why_s(w, " at or above MAXPHYADDR ");
-		why_u(w, c->mpa);
+		tk_text_str(w, "EPTP ");
+		tk_text_hex(w, eptp);
+		tk_text_str(w, ": bits ");
+		tk_text_hex(w, eptp & bits(63, c->mpa));
+		tk_text_str(w, " at or above MAXPHYADDR ");
+		tk_text_dec(w, c->mpa);
 		return false;
 	}
 	c->root = eptp & bits(c->mpa - 1, 12);
@@ -247,13 +201,13 @@ static uint64_t entry_at(const void *tbl, size_t idx)
 	return e;
 }
 
-static void misconfig(struct tdp_tk_xlate *x, struct why *w, int level, uint64_t e,
+static void misconfig(struct tdp_tk_xlate *x, struct tk_text *w, int level, uint64_t e,
 		      const char *what)
 {
 	x->result = TDP_TK_EPT_MISCONFIG;
-	why_reset(w);
+	tk_text_reset(w);
 	why_entry(w, level, e);
-	why_s(w, what);
+	tk_text_str(w, what);
 }
 
 /*
@@ -261,7 +215,7 @@ static void misconfig(struct tdp_tk_xlate *x, struct why *w, int level, uint64_t
  * it maps a page. false with x EPT_MISCONFIG.
  */
 static bool check_entry(const struct ept *c, uint64_t e, int level, bool *leaf,
-			struct tdp_tk_xlate *x, struct why *w)
+			struct tdp_tk_xlate *x, struct tk_text *w)
 {
 	bool r = e & EPT_R, wr = e & EPT_W, ex = e & EPT_X, xu = c->mbec && (e & EPT_XU);
 	uint64_t rsv = bits(51, c->mpa), low = 0;
@@ -303,30 +257,30 @@ static bool check_entry(const struct ept *c, uint64_t e, int level, bool *leaf,
 	}
 	if (e & rsv) {
 		x->result = TDP_TK_EPT_MISCONFIG;
-		why_reset(w);
+		tk_text_reset(w);
 		why_entry(w, level, e);
-		why_s(w, "reserved bits ");
-		why_x(w, e & rsv);
-		why_s(w, e & rsv & bits(51, c->mpa) ? " set (at or above MAXPHYADDR)" : " set");
+		tk_text_str(w, "reserved bits ");
+		tk_text_hex(w, e & rsv);
+		tk_text_str(w, e & rsv & bits(51, c->mpa) ? " set (at or above MAXPHYADDR)" : " set");
 		return false;
 	}
 	if (e & low) {
 		x->result = TDP_TK_EPT_MISCONFIG;
-		why_reset(w);
+		tk_text_reset(w);
 		why_entry(w, level, e);
-		why_s(w, "address bits ");
-		why_x(w, e & low);
-		why_s(w, level == 3 ? " below the 1 GiB page size (29:12 are reserved)" :
+		tk_text_str(w, "address bits ");
+		tk_text_hex(w, e & low);
+		tk_text_str(w, level == 3 ? " below the 1 GiB page size (29:12 are reserved)" :
 				      " below the 2 MiB page size (20:12 are reserved)");
 		return false;
 	}
 	if (*leaf && (emt == 2 || emt == 3 || emt == 7)) {
 		x->result = TDP_TK_EPT_MISCONFIG;
-		why_reset(w);
+		tk_text_reset(w);
 		why_entry(w, level, e);
-		why_s(w, "reserved memory type ");
-		why_u(w, emt);
-		why_s(w, " (bits 5:3)");
+		tk_text_str(w, "reserved memory type ");
+		tk_text_dec(w, emt);
+		tk_text_str(w, " (bits 5:3)");
 		return false;
 	}
 	return true;
@@ -373,7 +327,7 @@ static int cleared_at(const int lacks[6], int levels)
 
 /* Permission check of the combined rights; false with x PERMISSION_FAULT. */
 static bool check_access(const struct ept *c, uint64_t perm, const uint64_t *path, int leaf_level,
-			 unsigned int access, struct tdp_tk_xlate *x, struct why *w)
+			 unsigned int access, struct tdp_tk_xlate *x, struct tk_text *w)
 {
 	uint64_t need = 0;
 	const char *what = NULL;
@@ -400,11 +354,11 @@ static bool check_access(const struct ept *c, uint64_t perm, const uint64_t *pat
 	for (int l = c->levels; l >= leaf_level; l--)
 		lacks[l] = !(path[l] & need);
 	x->result = TDP_TK_PERMISSION_FAULT;
-	why_reset(w);
+	tk_text_reset(w);
 	why_entry(w, leaf_level, x->pte);
-	why_s(w, what);
-	why_s(w, ", cleared in the ");
-	why_s(w, level_name(cleared_at(lacks, c->levels)));
+	tk_text_str(w, what);
+	tk_text_str(w, ", cleared in the ");
+	tk_text_str(w, level_name(cleared_at(lacks, c->levels)));
 	return false;
 }
 
@@ -413,7 +367,7 @@ int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *r
 {
 	const uint32_t known = TDP_TK_X86_CAP_EXEC_ONLY | TDP_TK_X86_CAP_2M | TDP_TK_X86_CAP_1G |
 			       TDP_TK_X86_MBEC;
-	struct why w;
+	struct tk_text w;
 	struct ept c;
 	uint64_t tpa, e = 0, parent = 0, parent_pa = 0, perm, path[6] = { 0 };
 	int level;
@@ -430,8 +384,8 @@ int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *r
 	x->span_base = x->span_size = x->hpa = x->pte = x->pte_pa = 0;
 	x->attr = 0;
 	x->nr_tables = 0;
-	w = (struct why){ x->why, 0, sizeof(x->why) };
-	why_reset(&w);
+	w = (struct tk_text){ x->why, 0, sizeof(x->why) };
+	tk_text_reset(&w);
 
 	if (!decode_eptp(regs, &c, x, &w))
 		goto out;
@@ -440,13 +394,13 @@ int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *r
 		x->result = TDP_TK_TRANSLATION_FAULT;
 		x->span_base = 1ull << c.width;
 		x->span_size = 0 - x->span_base;
-		why_s(&w, "guest-physical address ");
-		why_x(&w, gpa);
-		why_s(&w, " above the ");
-		why_u(&w, c.width);
-		why_s(&w, "-bit width of a ");
-		why_u(&w, (unsigned int)c.levels);
-		why_s(&w, "-level walk");
+		tk_text_str(&w, "guest-physical address ");
+		tk_text_hex(&w, gpa);
+		tk_text_str(&w, " above the ");
+		tk_text_dec(&w, c.width);
+		tk_text_str(&w, "-bit width of a ");
+		tk_text_dec(&w, (unsigned int)c.levels);
+		tk_text_str(&w, "-level walk");
 		goto out;
 	}
 
@@ -469,11 +423,11 @@ int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *r
 				x->span_size = 1ull << level_shift(level + 1);
 				x->span_base = gpa & ~(x->span_size - 1);
 			}
-			why_s(&w, "table of ");
-			why_s(&w, level_name(level));
-			why_s(&w, "s at ");
-			why_x(&w, tpa);
-			why_s(&w, " cannot be read");
+			tk_text_str(&w, "table of ");
+			tk_text_str(&w, level_name(level));
+			tk_text_str(&w, "s at ");
+			tk_text_hex(&w, tpa);
+			tk_text_str(&w, " cannot be read");
 			goto out;
 		}
 		x->tables[x->nr_tables++] = tpa;
@@ -488,7 +442,7 @@ int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *r
 		if (!(e & (EPT_R | EPT_W | EPT_X)) && !(c.mbec && (e & EPT_XU))) {
 			x->result = TDP_TK_TRANSLATION_FAULT;
 			why_entry(&w, level, e);
-			why_s(&w, c.mbec ? "not present (bits 2:0 and 10 clear)" :
+			tk_text_str(&w, c.mbec ? "not present (bits 2:0 and 10 clear)" :
 					   "not present (bits 2:0 clear)");
 			goto out;
 		}
