@@ -27,64 +27,7 @@
 #define MiB    (1ull << 20)
 #define GiB    (1ull << 30)
 
-/* ------------------------------------------------------------------ */
-/* Hand-built physical memory: 4 KiB tables in one arena               */
-
-#define ARENA_SIZE (8u << 20)
-
-static uint64_t arena[ARENA_SIZE / 8];
-
-struct hb {
-	uint64_t base; /* physical address of arena[0] */
-	size_t used;
-	size_t reads;  /* reader calls */
-	uint64_t last_pa;
-	size_t last_size;
-	uint64_t hole_pa; /* this 4 KiB page is not in memory (0: none) */
-	struct tdp_tk_mem mem;
-};
-
-static const void *hb_ptr(void *ctx, uint64_t pa, size_t size)
-{
-	struct hb *h = ctx;
-
-	h->reads++;
-	h->last_pa = pa;
-	h->last_size = size;
-	if (pa < h->base || pa - h->base > ARENA_SIZE || ARENA_SIZE - (pa - h->base) < size)
-		return NULL;
-	if (h->hole_pa && pa < h->hole_pa + 4096 && h->hole_pa < pa + size)
-		return NULL;
-	return (const unsigned char *)arena + (pa - h->base);
-}
-
-static void hb_init(struct hb *h, uint64_t base)
-{
-	memset(arena, 0, sizeof(arena));
-	memset(h, 0, sizeof(*h));
-	h->base = base;
-	h->mem.ptr = hb_ptr;
-	h->mem.ctx = h;
-}
-
-static uint64_t hb_table(struct hb *h)
-{
-	uint64_t off = h->used;
-
-	assert_true(off + 4096 <= ARENA_SIZE);
-	h->used = off + 4096;
-	return h->base + off;
-}
-
-static void hb_set(struct hb *h, uint64_t table_pa, size_t idx, uint64_t e)
-{
-	arena[(table_pa - h->base) / 8 + idx] = e;
-}
-
-static uint64_t hb_at(const struct hb *h, uint64_t pa)
-{
-	return arena[(pa - h->base) / 8];
-}
+#include "hand_mem.h"
 
 /* ------------------------------------------------------------------ */
 /* Entries and EPTP by hand (arch-facts §1.2, §1.6)                    */
@@ -189,10 +132,10 @@ struct t4 {
 static void t4_init(struct t4 *t, uint32_t caps)
 {
 	hb_init(&t->h, PA0);
-	t->pml4 = hb_table(&t->h);
-	t->pdpt = hb_table(&t->h);
-	t->pd = hb_table(&t->h);
-	t->pt = hb_table(&t->h);
+	t->pml4 = hb_table(&t->h, 4096);
+	t->pdpt = hb_table(&t->h, 4096);
+	t->pd = hb_table(&t->h, 4096);
+	t->pt = hb_table(&t->h, 4096);
 	hb_set(&t->h, t->pml4, 3, t->pdpt | E_RWX);
 	hb_set(&t->h, t->pdpt, 4, t->pd | E_RWX);
 	hb_set(&t->h, t->pd, 5, t->pt | E_RWX);
@@ -270,11 +213,11 @@ static void test_walk_5level(void **state)
 
 	(void)state;
 	hb_init(&h, PA0);
-	pml5 = hb_table(&h);
-	pml4 = hb_table(&h);
-	pdpt = hb_table(&h);
-	pd = hb_table(&h);
-	pt = hb_table(&h);
+	pml5 = hb_table(&h, 4096);
+	pml4 = hb_table(&h, 4096);
+	pdpt = hb_table(&h, 4096);
+	pd = hb_table(&h, 4096);
+	pt = hb_table(&h, 4096);
 	r = regs_of(eptp_of(pml5, 5), CAPS_ALL, 52);
 	assert_int_equal(r.eptp, PA0 | 0x26); /* walk length 5 - 1 */
 
@@ -345,7 +288,7 @@ static void test_gpa_width(void **state)
 	assert_int_equal(x.nr_tables, 1);
 	assert_int_equal(x.span_base, 511ull << 39);
 
-	pml5 = hb_table(&t.h);
+	pml5 = hb_table(&t.h, 4096);
 	hb_set(&t.h, pml5, 511, t.pml4 | E_RWX);
 	t.r.eptp = eptp_of(pml5, 5);
 	walk(&t.h, &t.r, 1ull << 57, TDP_TK_READ, &x);
@@ -994,7 +937,7 @@ static void test_external_abort(void **state)
 	(void)state;
 	t4_init(&t, CAPS_ALL);
 	/* the PT is not in memory: abort at level 1, reported with the PDE */
-	t.h.hole_pa = t.pt;
+	hb_hole(&t.h, t.pt, 4096);
 	walk(&t.h, &t.r, G4K + 5, TDP_TK_READ, &x);
 	assert_int_equal(x.result, TDP_TK_EXTERNAL_ABORT);
 	assert_int_equal(x.level, 1);
@@ -1008,7 +951,7 @@ static void test_external_abort(void **state)
 	/* the 2 MiB page in the same PD is fine */
 	expect_ok(&t.h, &t.r, G2M, TDP_TK_READ, 2, 2 * MiB, H2M, TDP_PROT_RWX | TDP_MT_NORMAL_WB);
 	/* the PDPT: level 3 with the PML4E */
-	t.h.hole_pa = t.pdpt;
+	hb_hole(&t.h, t.pdpt, 4096);
 	walk(&t.h, &t.r, G1G, TDP_TK_PROBE, &x);
 	assert_int_equal(x.result, TDP_TK_EXTERNAL_ABORT);
 	assert_int_equal(x.level, 3);
@@ -1017,11 +960,11 @@ static void test_external_abort(void **state)
 	assert_int_equal(x.span_size, 512 * GiB);
 	assert_int_equal(x.nr_tables, 1);
 	/* a table entry pointing outside memory */
-	t.h.hole_pa = 0;
+	hb_hole(&t.h, 0, 0);
 	hb_set(&t.h, t.pd, 5, 0x7000000000ull | E_RWX);
 	expect_res(&t.h, &t.r, G4K, TDP_TK_READ, TDP_TK_EXTERNAL_ABORT, 1, "0x7000000000");
 	/* the root: level 4, no entry, the whole GPA range */
-	t.h.hole_pa = t.pml4;
+	hb_hole(&t.h, t.pml4, 4096);
 	walk(&t.h, &t.r, G4K, TDP_TK_READ, &x);
 	assert_int_equal(x.result, TDP_TK_EXTERNAL_ABORT);
 	assert_int_equal(x.level, 4);
@@ -1157,7 +1100,7 @@ static void test_front(void **state)
 	assert_int_equal(x.pte_pa, y.pte_pa);
 
 	/* leaves: holes (0 and suppress-#VE alone) skipped, everything else reported */
-	empty = hb_table(&t.h);
+	empty = hb_table(&t.h, 4096);
 	hb_set(&t.h, t.pt, 0, SVE);
 	hb_set(&t.h, t.pt, 1, SVE);
 	hb_set(&t.h, t.pt, 9, XU | SVE);                /* not present, not empty: reported */
@@ -1211,15 +1154,15 @@ static void test_leaves_sparse(void **state)
 
 	(void)state;
 	hb_init(&h, PA0);
-	pml4 = hb_table(&h);
-	pdpt = hb_table(&h);
+	pml4 = hb_table(&h, 4096);
+	pdpt = hb_table(&h, 4096);
 	memset(&ref, 0, sizeof(ref));
 	ref.format = TDP_FORMAT_X86_EPT;
 	ref.mem = h.mem;
 	ref.regs.x86 = regs_of(eptp_of(pml4, 4), CAPS_ALL, 46);
 	hb_set(&h, pml4, 0, pdpt | E_RWX);
 	for (size_t i = 0; i < 4; i++) {
-		pd[i] = hb_table(&h);
+		pd[i] = hb_table(&h, 4096);
 		hb_set(&h, pdpt, i, pd[i] | E_RWX);
 	}
 	/* one page every 4 MiB + 12 KiB over 4 GiB, holes written as 0 or suppress-#VE */
@@ -1228,7 +1171,7 @@ static void test_leaves_sparse(void **state)
 		uint64_t pt = arena[(pd[i3] - h.base) / 8 + i2] & ~0xfffull;
 
 		if (!pt) {
-			pt = hb_table(&h);
+			pt = hb_table(&h, 4096);
 			hb_set(&h, pd[i3], i2, pt | E_RWX);
 			for (size_t k = 0; k < 512; k += 2)
 				hb_set(&h, pt, k, SVE);
@@ -1260,9 +1203,9 @@ static void test_arm64_pte_pa(void **state)
 
 	(void)state;
 	hb_init(&h, PA0);
-	root = hb_table(&h);
-	l2 = hb_table(&h);
-	l3 = hb_table(&h);
+	root = hb_table(&h, 4096);
+	l2 = hb_table(&h, 4096);
+	l3 = hb_table(&h, 4096);
 	r.vtcr = 25 | 1ull << 6 | 2ull << 16 | 1ull << 31; /* T0SZ 25, SL0 01, TG0 4K, PS 40 bits */
 	r.vttbr = root;
 	r.features = 0;
@@ -1279,11 +1222,11 @@ static void test_arm64_pte_pa(void **state)
 	assert_int_equal(tdp_tk_ref_arm64(&h.mem, &r, 2ull << 30, TDP_TK_READ, &x), 0);
 	assert_int_equal(x.level, 1);
 	assert_int_equal(x.pte_pa, root + 2 * 8);
-	h.hole_pa = l3;
+	hb_hole(&h, l3, 4096);
 	assert_int_equal(tdp_tk_ref_arm64(&h.mem, &r, ipa, TDP_TK_READ, &x), 0);
 	assert_int_equal(x.result, TDP_TK_EXTERNAL_ABORT);
 	assert_int_equal(x.pte_pa, l2 + 2 * 8);
-	h.hole_pa = root;
+	hb_hole(&h, root, 4096);
 	assert_int_equal(tdp_tk_ref_arm64(&h.mem, &r, ipa, TDP_TK_READ, &x), 0);
 	assert_int_equal(x.result, TDP_TK_EXTERNAL_ABORT);
 	assert_int_equal(x.pte_pa, 0);
@@ -1292,21 +1235,6 @@ static void test_arm64_pte_pa(void **state)
 /* ------------------------------------------------------------------ */
 /* tdp_tk_ref_for on a libtdp EPT table                                */
 
-static void nop_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables)
-{
-	(void)ctx;
-	(void)gpa;
-	(void)size;
-	(void)level;
-	(void)tables;
-}
-
-static void nop_flush_all(void *ctx)
-{
-	(void)ctx;
-}
-
-static const struct tdp_tlb_ops nop_tlb = { nop_flush_range, nop_flush_all };
 
 static void test_ref_for(void **state)
 {
