@@ -74,6 +74,19 @@ static inline uint64_t hb_at(const struct hb *h, uint64_t pa)
 	return arena[(pa - h->base) / 8];
 }
 
+/* The walk at `addr` for `access` ended in `res` at `level`, and says why (mentioning `why`). */
+static void check_res(const struct tdp_tk_xlate *x, uint64_t addr, unsigned int access,
+		      enum tdp_tk_result res, int level, const char *why)
+{
+	if (x->result != res || x->level != level)
+		fail_msg("address 0x%llx access 0x%x: result %d level %d (%s), expected %d at level %d",
+			 (unsigned long long)addr, access, x->result, x->level, x->why, res, level);
+	if (why && !strstr(x->why, why))
+		fail_msg("address 0x%llx: why \"%s\" does not mention \"%s\"",
+			 (unsigned long long)addr, x->why, why);
+	assert_true(x->why[0] != '\0');
+}
+
 /* TLB callbacks for tables built only to be walked. */
 static void nop_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables)
 {

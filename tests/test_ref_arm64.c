@@ -122,12 +122,7 @@ static void expect_res(const struct hb *h, const struct tdp_tk_arm64_regs *r, ui
 	struct tdp_tk_xlate x;
 
 	walk(h, r, ipa, access, &x);
-	if (x.result != res || x.level != level)
-		fail_msg("ipa 0x%llx access 0x%x: result %d level %d (%s), expected %d at level %d",
-			 ULL(ipa), access, x.result, x.level, x.why, res, level);
-	if (why && !strstr(x.why, why))
-		fail_msg("ipa 0x%llx: why \"%s\" does not mention \"%s\"", ULL(ipa), x.why, why);
-	assert_true(x.why[0] != '\0');
+	check_res(&x, ipa, access, res, level, why);
 }
 
 #define PA0 0x80000000ull

@@ -100,12 +100,7 @@ static void expect_res(const struct hb *h, const struct tdp_tk_x86_regs *r, uint
 	struct tdp_tk_xlate x;
 
 	walk(h, r, gpa, access, &x);
-	if (x.result != res || x.level != level)
-		fail_msg("gpa 0x%llx access 0x%x: result %d level %d (%s), expected %d at level %d",
-			 ULL(gpa), access, x.result, x.level, x.why, res, level);
-	if (why && !strstr(x.why, why))
-		fail_msg("gpa 0x%llx: why \"%s\" does not mention \"%s\"", ULL(gpa), x.why, why);
-	assert_true(x.why[0] != '\0');
+	check_res(&x, gpa, access, res, level, why);
 }
 
 /*
