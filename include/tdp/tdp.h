@@ -7,6 +7,7 @@
 #include <tdp/error.h>
 #include <tdp/mm.h>
 #include <tdp/pgtable.h>
+#include <tdp/riscv.h>
 #include <tdp/tlb.h>
 #include <tdp/types.h>
 #include <tdp/walk.h>

@@ -22,7 +22,7 @@ enum tdp_format {
 	TDP_FORMAT_NONE = 0,
 	TDP_FORMAT_ARM64_S2 = 1, /* arm64 VMSAv8-64 stage 2 */
 	TDP_FORMAT_X86_EPT = 2,  /* Intel EPT */
-	TDP_FORMAT_RISCV_G = 3,  /* RISC-V G-stage (not built yet) */
+	TDP_FORMAT_RISCV_G = 3,  /* RISC-V G-stage (Sv39x4/Sv48x4/Sv57x4) */
 };
 
 /*
@@ -50,9 +50,11 @@ typedef uint32_t tdp_attr_t;
 #define TDP_MT_DEVICE        (2u << TDP_MT_SHIFT) /* MMIO: arm64 Device-nGnRE */
 #define TDP_MT_DEVICE_STRICT (3u << TDP_MT_SHIFT) /* arm64 Device-nGnRnE */
 
-/* Bits 12..15: format-specific attributes (tdp/x86.h: EPT memory type, IPAT). */
+/* Bits 12..15: format-specific attributes (tdp/x86.h: EPT memory type, IPAT;
+ * RISC-V has none). */
 
-/* Software bits, kept in hardware-ignored PTE bits of leaves (4 bits on arm64 and EPT). */
+/* Software bits, kept in hardware-ignored PTE bits of leaves (4 bits on arm64 and EPT,
+ * 2 on RISC-V: TDP_SW(0..3) there). */
 #define TDP_SW_SHIFT 8
 #define TDP_SW_MASK  (0xfu << TDP_SW_SHIFT)
 #define TDP_SW(v)    ((((tdp_attr_t)(v)) << TDP_SW_SHIFT) & TDP_SW_MASK)

@@ -72,6 +72,11 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 		ret = tdp__x86_init(cfg, &geo, &fops);
 		break;
 #endif
+#if TDP_HAVE_RISCV
+	case TDP_FORMAT_RISCV_G:
+		ret = tdp__riscv_init(cfg, &geo, &fops);
+		break;
+#endif
 	default:
 		ret = -TDP_EINVAL;
 		break;

@@ -9,7 +9,7 @@
  *   FMT_PAGE_SHIFT, FMT_BITS       level-0 page shift, index bits per table
  *   fmt_invalid(pgt)               the value of an empty entry (non-zero: new tables are
  *                                  filled with it)
- *   FMT_FLUSH_ON_INSTALL           invalid -> valid changes need a TLB flush
+ *   fmt_flush_on_install(pgt)      invalid -> valid changes need a TLB flush
  *   pte_valid(pte)                 the hardware would use the entry
  *   pte_is_table(pte, l)           points to a table (never at level 0)
  *   pte_table_pa(pte), pte_leaf_pa(pte, l)
@@ -17,13 +17,22 @@
  *   pte_leaf_tmpl(pte)             a leaf's attribute bits (no address, no kind)
  *   fmt_attr_tmpl(pgt, attr)       the same for a neutral attribute word
  *   pte_attr(pte, l)               decode a leaf's attributes
- *   pte_with_prot(pte, attr)       a leaf with its permission/software bits replaced
+ *   pte_with_prot(pgt, pte, attr)  a leaf with its permission/software bits replaced
  *   pte_same(old, new)             equal apart from bits the hardware updates
  *   pte_needs_bbm(old, new, l)     replacing old by new needs break-before-make
  *   fmt_attr_ok, fmt_prot_change_ok
  *   FMT_HAS_AD                     the format has hardware accessed/dirty flags; then
  *   fmt_ad_enabled(pgt)            they are in use on this table, and
  *   pte_young, pte_mkold, pte_dirty, pte_mkclean
+ *   FMT_CONT_BITS                  log2 of the level-0 entries in a contiguous group (0: the
+ *                                  format has none); then
+ *   fmt_cont_enabled(pgt)          groups are in use on this table,
+ *   pte_is_cont(pte, l)            the leaf belongs to a group (pte_leaf_pa gives the group's base)
+ *   pte_mk_cont_leaf(tmpl, pa, l)  the group member for the page at pa
+ *
+ * A group's entries must agree: every operation that would change part of one
+ * first rewrites the whole group as ordinary leaves (the same translation, so
+ * no break-before-make), and zap removes a group whole.
  *
  * Everything below is static: each variant gets its own copy with constant
  * shifts and no indirect calls in the loops. Nothing recurses; subtrees are
@@ -60,6 +69,51 @@ static inline uint64_t *entry_ptr(const struct tdp_pgtable *p, void *table, uint
 	if (l != top_level(p))
 		idx &= FMT_ENTRIES - 1;
 	return (uint64_t *)table + idx;
+}
+
+#if FMT_CONT_BITS
+#define CONT_ENTRIES ((uint64_t)1 << FMT_CONT_BITS)
+
+static inline bool cont_on(const struct tdp_pgtable *p)
+{
+	return fmt_cont_enabled(p);
+}
+#else
+#define CONT_ENTRIES ((uint64_t)1)
+
+static inline bool cont_on(const struct tdp_pgtable *p)
+{
+	(void)p;
+	return false;
+}
+
+static inline bool pte_is_cont(uint64_t pte, unsigned int l)
+{
+	(void)pte, (void)l;
+	return false;
+}
+
+static inline uint64_t pte_mk_cont_leaf(uint64_t tmpl, uint64_t pa, unsigned int l)
+{
+	return pte_mk_leaf(tmpl, pa, l);
+}
+#endif
+#define CONT_SIZE (CONT_ENTRIES << FMT_PAGE_SHIFT)
+
+/* Output address of the page or block at addr that the leaf pte (level l) maps. */
+static inline uint64_t leaf_pa_at(uint64_t pte, unsigned int l, uint64_t addr)
+{
+	uint64_t pa = pte_leaf_pa(pte, l);
+
+	if (pte_is_cont(pte, l))
+		pa += addr & (CONT_SIZE - 1) & ~(lvl_size(0) - 1);
+	return pa;
+}
+
+/* The first entry of the level-0 group that holds the entry at ptep (for addr). */
+static inline uint64_t *cont_first(uint64_t *ptep, uint64_t addr)
+{
+	return ptep - ((addr >> FMT_PAGE_SHIFT) & (CONT_ENTRIES - 1));
 }
 
 /* Tables come zeroed; a format whose empty entry is not 0 fills them. */
@@ -239,6 +293,37 @@ static void clear_entry(const struct tdp_pgtable *p, struct gather *g, uint64_t 
 	gather_range(g, base, lvl_size(l), (int)l, table);
 	if (table)
 		gather_free_table(p, g, old, l);
+}
+
+/*
+ * Rewrite the group holding the level-0 entry at ptep (for addr) as ordinary
+ * leaves. The translation stays the same, so no break-before-make; the
+ * flush lets go of the group's cached 64 KiB-style translations.
+ */
+static void cont_break(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep,
+		       uint64_t addr)
+{
+	uint64_t *first = cont_first(ptep, addr), base = addr & ~(CONT_SIZE - 1);
+
+	(void)p;
+	for (uint64_t i = 0; i < CONT_ENTRIES; i++) {
+		uint64_t pte = pte_load(first + i), a = base + i * lvl_size(0);
+
+		if (pte_valid(pte) && pte_is_cont(pte, 0))
+			pte_store(first + i, pte_mk_leaf(pte_leaf_tmpl(pte), leaf_pa_at(pte, 0, a), 0));
+	}
+	gather_range(g, base, CONT_SIZE, 0, false);
+}
+
+/* Empty the whole group holding the level-0 entry at ptep (for addr). */
+static void cont_clear(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep,
+		       uint64_t addr)
+{
+	uint64_t *first = cont_first(ptep, addr);
+
+	for (uint64_t i = 0; i < CONT_ENTRIES; i++)
+		pte_store(first + i, fmt_invalid(p));
+	gather_range(g, addr & ~(CONT_SIZE - 1), CONT_SIZE, 0, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -429,9 +514,10 @@ struct prot_change {
 	tdp_attr_t clear, set;
 };
 
-static inline uint64_t prot_apply(uint64_t pte, unsigned int l, const struct prot_change *pc)
+static inline uint64_t prot_apply(const struct tdp_pgtable *p, uint64_t pte, unsigned int l,
+				  const struct prot_change *pc)
 {
-	return pte_with_prot(pte, (pte_attr(pte, l) & ~pc->clear) | pc->set);
+	return pte_with_prot(p, pte, (pte_attr(pte, l) & ~pc->clear) | pc->set);
 }
 
 /* The (at most two) blocks that straddle the edges of [lo, hi). */
@@ -468,7 +554,7 @@ static uint64_t find_edge_blocks(const struct tdp_pgtable *p, uint64_t s, uint64
 			continue;
 		if (eb->n && eb->b[0].ptep == ptep)
 			continue; /* both edges in one block: one split serves both */
-		if (pc && prot_apply(pte, l, pc) == pte)
+		if (pc && prot_apply(p, pte, l, pc) == pte)
 			continue;
 		eb->b[eb->n].ptep = ptep;
 		eb->b[eb->n].pte = pte;
@@ -494,6 +580,34 @@ static void split_edge_blocks(const struct tdp_pgtable *p, const struct edge_blo
 		bbm_commit(p, &b, g);
 }
 
+/*
+ * Rewrite as ordinary leaves the groups that straddle s or e, so that the
+ * operation changes no group in part. With `pc`, a group the protect leaves
+ * unchanged stays. Needs no memory; run after split_edge_blocks, whose new
+ * tables hold no groups.
+ */
+static void break_edge_groups(const struct tdp_pgtable *p, uint64_t s, uint64_t e,
+			      const struct prot_change *pc, struct gather *g)
+{
+	const uint64_t edge[2] = { s, e };
+
+	if (!cont_on(p))
+		return;
+	for (unsigned int i = 0; i < 2; i++) {
+		unsigned int l;
+		uint64_t pte, *ptep;
+
+		if ((edge[i] & (CONT_SIZE - 1)) == 0)
+			continue;
+		ptep = find_leaf(p, edge[i], &l, &pte);
+		if (!ptep || !pte_is_cont(pte, l))
+			continue;
+		if (pc && prot_apply(p, pte, l, pc) == pte)
+			continue;
+		cont_break(p, g, ptep, edge[i]);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* map                                                                  */
 /* ------------------------------------------------------------------ */
@@ -509,26 +623,53 @@ static bool range_has_leaf(const struct tdp_pgtable *p, uint64_t s, uint64_t e)
 }
 
 /*
- * Write the leaf for `pa` into the iterator's (empty) entry and the leaves
- * that follow it while they are empty, in the same table and inside
- * [.., e). Leaves on one level share the plan's alignment test, so the run
+ * What map writes: leaves for [gpa, ..) from hpa with the template, at the
+ * levels in mask; level-0 entries in [cs, ce) as contiguous groups (cs == ce:
+ * none).
+ */
+struct map_plan {
+	uint64_t gpa, hpa, e, tmpl, cs, ce;
+	uint32_t mask;
+};
+
+static inline uint64_t plan_leaf(const struct map_plan *pl, uint64_t addr, unsigned int l)
+{
+	uint64_t pa = pl->hpa + (addr - pl->gpa);
+
+	if (FMT_CONT_BITS && l == 0 && addr - pl->cs < pl->ce - pl->cs)
+		return pte_mk_cont_leaf(pl->tmpl, pa, 0);
+	return pte_mk_leaf(pl->tmpl, pa, l);
+}
+
+/*
+ * Write the planned leaf into the iterator's (empty) entry and the leaves
+ * that follow it while they are empty, in the same table and inside the
+ * range. Leaves on one level share the plan's alignment test, so the run
  * needs no re-planning; the iterator is left on the last entry written.
  * Returns the number of entries written.
  */
-static inline uint64_t map_run(struct tdp_iter *it, uint64_t tmpl, uint64_t pa, uint64_t e)
+static inline uint64_t map_run(struct tdp_iter *it, const struct map_plan *pl)
 {
 	unsigned int l = it->level;
 	uint64_t sz = lvl_size(l), base = it->addr & ~(sz - 1);
 	uint64_t entries = l == top_level(it->pgt) ? (uint64_t)1 << it->pgt->geo.root_bits
 						   : FMT_ENTRIES;
 	uint64_t idx = (uint64_t)(it->ptep - (uint64_t *)it->tables[l]);
-	uint64_t n = (e - base) / sz, *ptep = it->ptep, i;
+	uint64_t n = (pl->e - base) / sz, *ptep = it->ptep, i;
 
 	if (n > entries - idx)
 		n = entries - idx;
-	pte_store(ptep, pte_mk_leaf(tmpl, pa, l));
-	for (i = 1; i < n && !pte_valid(ptep[i]); i++)
-		pte_store(ptep + i, pte_mk_leaf(tmpl, pa + i * sz, l));
+	if (FMT_CONT_BITS && l == 0 && pl->ce != pl->cs) {
+		pte_store(ptep, plan_leaf(pl, base, 0));
+		for (i = 1; i < n && !pte_valid(ptep[i]); i++)
+			pte_store(ptep + i, plan_leaf(pl, base + i * sz, 0));
+	} else {
+		uint64_t pa = pl->hpa + (base - pl->gpa);
+
+		pte_store(ptep, pte_mk_leaf(pl->tmpl, pa, l));
+		for (i = 1; i < n && !pte_valid(ptep[i]); i++)
+			pte_store(ptep + i, pte_mk_leaf(pl->tmpl, pa + i * sz, l));
+	}
 	it->ptep = ptep + i - 1;
 	it->addr = base + (i - 1) * sz;
 	it->pte = pte_load(it->ptep);
@@ -536,15 +677,15 @@ static inline uint64_t map_run(struct tdp_iter *it, uint64_t tmpl, uint64_t pa, 
 }
 
 /*
- * One pass of the leaf plan over [s, e). Entries that need break-before-make
- * (a changed output address or memory type, a block that must become a table
+ * One pass of the plan over [s, e). Entries that need break-before-make (a
+ * changed output address or memory type, a block that must become a table
  * or a table that must become a block) are emptied and left for a second
  * pass after the flush; the return value is where that pass starts.
  */
-static uint64_t map_pass(const struct tdp_pgtable *p, uint64_t s, uint64_t e, uint64_t hpa,
-			 uint64_t tmpl, uint32_t mask, struct tdp_memcache *mc, struct gather *g)
+static uint64_t map_pass(const struct tdp_pgtable *p, const struct map_plan *pl, uint64_t s,
+			 struct tdp_memcache *mc, struct gather *g)
 {
-	uint64_t restart = NO_ADDR;
+	uint64_t restart = NO_ADDR, e = pl->e;
 	struct tdp_iter it;
 	bool descend = true;
 
@@ -555,15 +696,15 @@ static uint64_t map_pass(const struct tdp_pgtable *p, uint64_t s, uint64_t e, ui
 		descend = true;
 		if (it.post)
 			continue;
-		if (base >= s && e - base >= sz && ((mask >> l) & 1) &&
-		    ((hpa + (base - s)) & (sz - 1)) == 0) {
-			uint64_t new = pte_mk_leaf(tmpl, hpa + (base - s), l);
+		if (base >= s && e - base >= sz && ((pl->mask >> l) & 1) &&
+		    ((pl->hpa + (base - pl->gpa)) & (sz - 1)) == 0) {
+			uint64_t new = plan_leaf(pl, base, l);
 
 			descend = false;
 			if (!pte_valid(old)) {
-				uint64_t n = map_run(&it, tmpl, hpa + (base - s), e);
+				uint64_t n = map_run(&it, pl);
 
-				if (FMT_FLUSH_ON_INSTALL)
+				if (fmt_flush_on_install(p))
 					gather_range(g, base, n * sz, (int)l, false);
 			} else if (pte_is_table(old, l) || pte_needs_bbm(old, new, l)) {
 				clear_entry(p, g, it.ptep, old, base, l);
@@ -580,7 +721,7 @@ static uint64_t map_pass(const struct tdp_pgtable *p, uint64_t s, uint64_t e, ui
 
 			fill_invalid(p, t, FMT_ENTRIES);
 			pte_store_release(it.ptep, pte_mk_table(p, tdp_va_to_pa(p, t)));
-			if (FMT_FLUSH_ON_INSTALL)
+			if (fmt_flush_on_install(p))
 				gather_range(g, base, sz, (int)l, false);
 		} else if (!pte_is_table(old, l)) {
 			/* A covered block that the plan maps with smaller leaves. */
@@ -596,25 +737,35 @@ static uint64_t map_pass(const struct tdp_pgtable *p, uint64_t s, uint64_t e, ui
 static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t size,
 		   tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc_in)
 {
+	struct map_plan pl = { .gpa = gpa, .hpa = hpa, .e = gpa + size,
+			       .tmpl = fmt_attr_tmpl(p, attr),
+			       .mask = geo_map_leaf_mask(&p->geo, flags) };
 	struct tdp_memcache local, *mc;
-	uint64_t e = gpa + size, tmpl = fmt_attr_tmpl(p, attr), restart;
-	uint32_t mask = geo_map_leaf_mask(&p->geo, flags);
 	struct edge_blocks eb;
 	struct gather g;
+	uint64_t restart;
 	int ret;
 
-	if ((flags & TDP_MAP_NOREPLACE) && range_has_leaf(p, gpa, e))
+	if ((flags & TDP_MAP_NOREPLACE) && range_has_leaf(p, gpa, pl.e))
 		return -TDP_EEXIST;
+	/* groups where a whole one is covered and the output is aligned with it */
+	if (cont_on(p) && (pl.mask & 1) && ((hpa - gpa) & (CONT_SIZE - 1)) == 0) {
+		pl.cs = (gpa + CONT_SIZE - 1) & ~(CONT_SIZE - 1);
+		pl.ce = pl.e & ~(CONT_SIZE - 1);
+		if (pl.ce < pl.cs)
+			pl.ce = pl.cs;
+	}
 	ret = tdp__mc_prepare(p, mc_in, geo_map_need(&p->geo, gpa, hpa, size, flags), &local, &mc);
 	if (ret)
 		return ret;
 	gather_init(&g);
-	find_edge_blocks(p, gpa, e, NULL, &eb);
+	find_edge_blocks(p, gpa, pl.e, NULL, &eb);
 	split_edge_blocks(p, &eb, mc, &g);
-	restart = map_pass(p, gpa, e, hpa, tmpl, mask, mc, &g);
+	break_edge_groups(p, gpa, pl.e, NULL, &g);
+	restart = map_pass(p, &pl, gpa, mc, &g);
 	gather_flush(p, &g);
 	if (restart != NO_ADDR) {
-		map_pass(p, restart, e, hpa + (restart - gpa), tmpl, mask, mc, &g);
+		map_pass(p, &pl, restart, mc, &g);
 		gather_flush(p, &g);
 	}
 	tdp__mc_finish(p, mc_in, &local);
@@ -636,7 +787,7 @@ static bool table_empty(const uint64_t *t, uint64_t hint)
 
 /*
  * Remove everything in [s, e) at the coarsest level: an entry the range
- * covers (or any leaf it touches) is emptied whole, tables it only touches
+ * covers (or any leaf or group it touches) is emptied whole, tables it only touches
  * are entered and freed once empty. Returns 1 if `budget` entries were
  * removed before the end (resume at *resume), else 0.
  */
@@ -669,7 +820,14 @@ static int clear_range(const struct tdp_pgtable *p, uint64_t s, uint64_t e, uint
 			res->resume = it.addr;
 			return 1;
 		}
-		clear_entry(p, g, it.ptep, old, base, l);
+		if (pte_is_cont(old, l)) {
+			/* a group goes whole, like the leaf it stands for */
+			base = it.addr & ~(CONT_SIZE - 1);
+			sz = CONT_SIZE;
+			cont_clear(p, g, it.ptep, it.addr);
+		} else {
+			clear_entry(p, g, it.ptep, old, base, l);
+		}
 		if (res->removed_start == res->removed_end || base < res->removed_start)
 			res->removed_start = base;
 		if (base + sz > res->removed_end)
@@ -695,6 +853,7 @@ static int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 		return ret;
 	gather_init(&g);
 	split_edge_blocks(p, &eb, mc, &g);
+	break_edge_groups(p, gpa, gpa + size, NULL, &g);
 	clear_range(p, gpa, gpa + size, 0, &g, &res);
 	gather_flush(p, &g);
 	tdp__mc_finish(p, mc_in, &local);
@@ -785,6 +944,7 @@ static int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_a
 		return ret;
 	gather_init(&g);
 	split_edge_blocks(p, &eb, mc, &g);
+	break_edge_groups(p, gpa, gpa + size, &pc, &g);
 	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, descend)) {
 		unsigned int l = it.level;
 		uint64_t new;
@@ -793,7 +953,7 @@ static int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_a
 		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, l))
 			continue;
 		descend = false;
-		new = prot_apply(it.pte, l, &pc);
+		new = prot_apply(p, it.pte, l, &pc);
 		if (new != it.pte) {
 			pte_store(it.ptep, new);
 			gather_range(&g, it_base(&it), lvl_size(l), (int)l, false);
@@ -823,11 +983,22 @@ static int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *y
 	if (!fmt_ad_enabled(p))
 		return -TDP_EOPNOTSUPP;
 	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, true)) {
+		uint64_t *first = it.ptep, n = 1;
+
 		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, it.level))
 			continue;
-		if (pte_young(it.pte)) {
-			any = true;
-			pte_store(it.ptep, pte_mkold(it.pte));
+		/* the hart sets A in whichever entry of a group it used */
+		if (pte_is_cont(it.pte, it.level)) {
+			first = cont_first(it.ptep, it.addr);
+			n = CONT_ENTRIES;
+		}
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t pte = pte_load(first + i);
+
+			if (pte_valid(pte) && pte_young(pte)) {
+				any = true;
+				pte_store(first + i, pte_mkold(pte));
+			}
 		}
 	}
 	*young = any;
@@ -851,20 +1022,33 @@ static int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_
 	gather_init(&g);
 	for (it_start(&it, p, gpa, e, 0); it.valid; it_next(&it, true)) {
 		unsigned int l = it.level;
-		uint64_t base = it_base(&it), lo, hi;
+		uint64_t base = it_base(&it), span = lvl_size(l), *first = it.ptep, n = 1, lo, hi;
+		bool dirty = false;
 
-		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, l) || !pte_dirty(it.pte))
+		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, l))
+			continue;
+		/* a write through a group may have dirtied any of its entries */
+		if (pte_is_cont(it.pte, l)) {
+			base = it.addr & ~(CONT_SIZE - 1);
+			span = CONT_SIZE;
+			first = cont_first(it.ptep, it.addr);
+			n = CONT_ENTRIES;
+		}
+		for (uint64_t i = 0; i < n; i++)
+			dirty |= pte_dirty(pte_load(first + i));
+		if (!dirty)
 			continue;
 		lo = base > gpa ? base : gpa;
-		hi = base + lvl_size(l) < e ? base + lvl_size(l) : e;
+		hi = base + span < e ? base + span : e;
 		for (uint64_t a = lo; a < hi; a += page) {
 			uint64_t i = (a - gpa) / page;
 
 			bitmap[i / 64] |= 1ull << (i % 64);
 		}
-		if (base >= gpa && base + lvl_size(l) <= e) {
-			pte_store(it.ptep, pte_mkclean(it.pte));
-			gather_range(&g, base, lvl_size(l), (int)l, false);
+		if (base >= gpa && base + span <= e) {
+			for (uint64_t i = 0; i < n; i++)
+				pte_store(first + i, pte_mkclean(pte_load(first + i)));
+			gather_range(&g, base, span, (int)l, false);
 		}
 	}
 	gather_flush(p, &g);
@@ -902,7 +1086,7 @@ static int fmt_lookup(const struct tdp_pgtable *p, uint64_t gpa, struct tdp_look
 		return -TDP_ENOENT;
 	res->level = l;
 	res->size = lvl_size(l);
-	res->hpa = pte_leaf_pa(pte, l) + (gpa & (lvl_size(l) - 1));
+	res->hpa = leaf_pa_at(pte, l, gpa) + (gpa & (lvl_size(l) - 1));
 	res->attr = pte_attr(pte, l);
 	res->pte = pte;
 	return 0;
@@ -918,7 +1102,7 @@ static void decode_entry(const struct tdp_pgtable *p, uint64_t addr, uint64_t pt
 	e->pte = pte;
 	e->valid = pte_valid(pte);
 	e->table = e->valid && pte_is_table(pte, l);
-	e->pa = !e->valid ? 0 : e->table ? pte_table_pa(pte) : pte_leaf_pa(pte, l);
+	e->pa = !e->valid ? 0 : e->table ? pte_table_pa(pte) : leaf_pa_at(pte, l, addr);
 	e->attr = e->valid && !e->table ? pte_attr(pte, l) : 0;
 }
 

@@ -24,4 +24,11 @@ int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 		  const struct tdp_fmt_ops **fops);
 #endif
 
+#if TDP_HAVE_RISCV
+extern const struct tdp_fmt_ops tdp__riscv_g_fops;
+/* Validate a G-stage configuration and derive its geometry. 0 or -TDP_EINVAL. */
+int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
+		    const struct tdp_fmt_ops **fops);
+#endif
+
 #endif

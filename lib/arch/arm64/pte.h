@@ -17,9 +17,10 @@
 
 #define FMT_PAGE_SHIFT       ARM64_GRANULE_SHIFT
 #define FMT_BITS             (ARM64_GRANULE_SHIFT - 3)
-#define FMT_FLUSH_ON_INSTALL 0 /* invalid -> valid needs no TLBI (§2.9) */
 /* AF/DBM harvesting (VTCR_EL2.HA/HD) is not supported yet: A/D calls give -EOPNOTSUPP. */
 #define FMT_HAS_AD           0
+/* The contiguous hint is not used: no groups of entries. */
+#define FMT_CONT_BITS        0
 
 #define A64_VALID        (1ull << 0)
 #define A64_TABLE_PAGE   (1ull << 1) /* table above level 3, page at level 3; 0 = block */
@@ -74,6 +75,13 @@ static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
 {
 	(void)pgt;
 	return 0;
+}
+
+/* invalid -> valid needs no TLBI (§2.9) */
+static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
+{
+	(void)pgt;
+	return false;
 }
 
 static inline bool pte_valid(uint64_t pte)
@@ -193,8 +201,10 @@ static inline tdp_attr_t pte_attr(uint64_t pte, unsigned int l)
 	return a;
 }
 
-static inline uint64_t pte_with_prot(uint64_t pte, tdp_attr_t attr)
+static inline uint64_t pte_with_prot(const struct tdp_pgtable *pgt, uint64_t pte,
+				     tdp_attr_t attr)
 {
+	(void)pgt;
 	return (pte & ~(A64_S2AP_R | A64_S2AP_W | A64_XN_MASK | A64_SW_MASK)) | a64_prot_bits(attr);
 }
 

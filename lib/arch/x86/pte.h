@@ -8,15 +8,12 @@
 
 #include <tdp/x86.h>
 
+#include "core/prot_rules.h"
+
 #define FMT_PAGE_SHIFT 12
 #define FMT_BITS       9
-/*
- * not-present -> present needs no INVEPT: the CPU does not keep not-present
- * translations, and an EPT violation drops what it had for the address
- * (arch-facts §5 item 7 lists this as unconfirmed; libtdp follows KVM).
- */
-#define FMT_FLUSH_ON_INSTALL 0
 #define FMT_HAS_AD           1
+#define FMT_CONT_BITS        0
 
 #define EPT_R        (1ull << 0)
 #define EPT_W        (1ull << 1)
@@ -37,6 +34,17 @@
 #define EPT_MT_UC 0u
 #define EPT_MT_WC 1u
 #define EPT_MT_WB 6u
+
+/*
+ * not-present -> present needs no INVEPT: the CPU does not keep not-present
+ * translations, and an EPT violation drops what it had for the address
+ * (arch-facts §5 item 7 lists this as unconfirmed; libtdp follows KVM).
+ */
+static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
+{
+	(void)pgt;
+	return false;
+}
 
 static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
 {
@@ -151,8 +159,10 @@ static inline tdp_attr_t pte_attr(uint64_t pte, unsigned int l)
 	return a | TDP_SW((pte & EPT_SW_MASK) >> EPT_SW_SHIFT);
 }
 
-static inline uint64_t pte_with_prot(uint64_t pte, tdp_attr_t attr)
+static inline uint64_t pte_with_prot(const struct tdp_pgtable *pgt, uint64_t pte,
+				     tdp_attr_t attr)
 {
+	(void)pgt;
 	return (pte & ~(EPT_R | EPT_W | EPT_X | EPT_XU | EPT_SW_MASK)) | ept_prot_bits(attr);
 }
 
@@ -178,15 +188,9 @@ static inline bool pte_needs_bbm(uint64_t old, uint64_t new, unsigned int l)
 static inline bool fmt_attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
 {
 	uint32_t f = pgt->cfg.flags;
-	tdp_attr_t x = attr & TDP_PROT_X, emt = (attr & TDP_X86_EMT_MASK) >> 12;
+	tdp_attr_t emt = (attr & TDP_X86_EMT_MASK) >> 12;
 
-	if ((attr & TDP_PROT_W) && !(attr & TDP_PROT_R))
-		return false;
-	if (!(attr & (TDP_PROT_R | TDP_PROT_X)))
-		return false;
-	if (!(attr & TDP_PROT_R) && !(f & TDP_CFG_X86_EXEC_ONLY))
-		return false;
-	if (!(f & TDP_CFG_X86_MBEC) && x != 0 && x != TDP_PROT_X)
+	if (!tdp__rwx_ok(attr, f & TDP_CFG_X86_EXEC_ONLY, f & TDP_CFG_X86_MBEC))
 		return false;
 	if ((attr & TDP_MT_MASK) > TDP_MT_DEVICE_STRICT)
 		return false;
@@ -199,31 +203,13 @@ static inline bool fmt_attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
 	return true;
 }
 
-/*
- * A protect must give a valid entry for every leaf it may meet. Without the
- * execute-only capability every leaf has R, so R may not be cleared; with it
- * a leaf may lack R, so setting W needs R set too, and a change that may
- * leave a leaf without R needs W gone and an execute bit set.
- */
+/* A protect must give a valid entry for every leaf it may meet. */
 static inline bool fmt_prot_change_ok(const struct tdp_pgtable *pgt, tdp_attr_t clear,
 				      tdp_attr_t set)
 {
 	uint32_t f = pgt->cfg.flags;
-	bool r_may_go = (clear & TDP_PROT_R) && !(set & TDP_PROT_R);
 
-	if (!(f & TDP_CFG_X86_MBEC) &&
-	    (((clear & TDP_PROT_X) != 0 && (clear & TDP_PROT_X) != TDP_PROT_X) ||
-	     ((set & TDP_PROT_X) != 0 && (set & TDP_PROT_X) != TDP_PROT_X)))
-		return false;
-	if (!(f & TDP_CFG_X86_EXEC_ONLY))
-		return !r_may_go;
-	if ((set & TDP_PROT_W) && !(set & TDP_PROT_R))
-		return false;
-	if ((clear & TDP_PROT_X) && !(set & (TDP_PROT_R | TDP_PROT_X)))
-		return false;
-	if (r_may_go)
-		return (clear & TDP_PROT_W) && !(set & TDP_PROT_W) && (set & TDP_PROT_X);
-	return true;
+	return tdp__rwx_change_ok(clear, set, f & TDP_CFG_X86_EXEC_ONLY, f & TDP_CFG_X86_MBEC);
 }
 
 static inline bool fmt_ad_enabled(const struct tdp_pgtable *pgt)
