@@ -160,6 +160,7 @@ struct config {
 	const char *name;
 	enum tdp_format format;
 	unsigned int granule_shift, ia_bits, oa_bits;
+	uint32_t flags;
 };
 
 static const struct config configs[] = {
@@ -168,6 +169,10 @@ static const struct config configs[] = {
 	{ "arm64-64k-48", TDP_FORMAT_ARM64_S2, 16, 48, 48 },
 	{ "ept-4l", TDP_FORMAT_X86_EPT, 12, 48, 46 },
 	{ "ept-5l", TDP_FORMAT_X86_EPT, 12, 57, 52 },
+	/* without Svvptc every new entry is also passed to flush_range */
+	{ "riscv-sv39x4", TDP_FORMAT_RISCV_G, 12, 41, 44 },
+	{ "riscv-sv48x4", TDP_FORMAT_RISCV_G, 12, 50, 56 },
+	{ "riscv-sv48x4-napot", TDP_FORMAT_RISCV_G, 12, 50, 56, TDP_CFG_RISCV_SVNAPOT },
 };
 
 struct workload {
@@ -194,6 +199,7 @@ static int run(const struct config *c, const struct workload *w, int reps, struc
 		.ia_bits = c->ia_bits,
 		.oa_bits = c->oa_bits,
 		.granule_shift = c->granule_shift,
+		.flags = c->flags,
 		.mm = &pool_ops,
 		.mm_ctx = pool,
 		.linear_offset = (uintptr_t)pool->base - POOL_PA_BASE,
@@ -201,7 +207,7 @@ static int run(const struct config *c, const struct workload *w, int reps, struc
 	};
 	struct tlb_count tc = { 0 };
 	uint64_t leaf, npages = 0;
-	size_t tables = 0, flushes = 0;
+	size_t tables = 0, flushes = 0, map_flushes = 0;
 
 	cfg.tlb_ctx = &tc;
 	for (int r = 0; r < reps; r++) {
@@ -211,6 +217,7 @@ static int run(const struct config *c, const struct workload *w, int reps, struc
 		int ret;
 
 		pool_reset(pool);
+		tc.range = 0;
 		ret = tdp_pgtable_init(&pgt, &cfg);
 		if (ret)
 			return ret;
@@ -224,6 +231,7 @@ static int run(const struct config *c, const struct workload *w, int reps, struc
 		if (ret)
 			return ret;
 		tables = pool->allocs - a0;
+		map_flushes = tc.range;
 		tc.range = 0;
 		t0 = now_ns();
 		ret = tdp_unmap(&pgt, 1ull << 32, w->size, NULL);
@@ -237,7 +245,7 @@ static int run(const struct config *c, const struct workload *w, int reps, struc
 		unmap_floor[r] = floor_once(floorbuf, npages, 0, (size_t)1 << c->granule_shift);
 	}
 	out[0] = (struct result){ c->name, w->name, "map", npages, tables, stats(map_ns, reps),
-				  stats(map_floor, reps), 0 };
+				  stats(map_floor, reps), map_flushes };
 	out[1] = (struct result){ c->name, w->name, "unmap", npages, 0, stats(unmap_ns, reps),
 				  stats(unmap_floor, reps), flushes };
 	return 0;
@@ -245,8 +253,10 @@ static int run(const struct config *c, const struct workload *w, int reps, struc
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tdp-bench [--reps N] [--csv] [--config NAME]...\n"
-			"configs: arm64-4k-48 arm64-16k-48 arm64-64k-48 ept-4l ept-5l (default: all)\n");
+	fprintf(stderr, "usage: tdp-bench [--reps N] [--csv] [--config NAME]...\nconfigs:");
+	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
+		fprintf(stderr, " %s", configs[i].name);
+	fprintf(stderr, " (default: all)\n");
 }
 
 int main(int argc, char **argv)
@@ -346,7 +356,7 @@ int main(int argc, char **argv)
 		printf("config,workload,op,leaf_pages,tables,ns_per_page_med,ns_per_page_min,"
 		       "ns_per_page_max,floor_ns_per_page,x_floor,tlb_flushes\n");
 	else
-		printf("%-13s %-12s %-5s %8s %6s %12s %12s %12s %11s %8s %7s\n", "config",
+		printf("%-18s %-12s %-5s %8s %6s %12s %12s %12s %11s %8s %7s\n", "config",
 		       "workload", "op", "pages", "tables", "ns/page med", "min", "max",
 		       "floor ns/pg", "x floor", "flushes");
 	for (int i = 0; i < nres; i++) {
@@ -359,7 +369,7 @@ int main(int argc, char **argv)
 			       r->ns.min / pg, r->ns.max / pg, r->flo.med / pg, r->ns.med / r->flo.med,
 			       r->flushes);
 		else
-			printf("%-13s %-12s %-5s %8llu %6zu %12.3f %12.3f %12.3f %11.3f %8.2f %7zu\n",
+			printf("%-18s %-12s %-5s %8llu %6zu %12.3f %12.3f %12.3f %11.3f %8.2f %7zu\n",
 			       r->config, r->workload, r->op, (unsigned long long)r->pages, r->tables,
 			       r->ns.med / pg, r->ns.min / pg, r->ns.max / pg, r->flo.med / pg,
 			       r->ns.med / r->flo.med, r->flushes);
