@@ -182,6 +182,47 @@ struct tdp_tk_x86_regs {
 int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *regs,
 		   uint64_t gpa, unsigned int access, struct tdp_tk_xlate *x);
 
+/*
+ * RISC-V G-stage (H extension, RV64): the walk an HGATP configures on a
+ * hart with these extensions and this physical address width. MODE 8 / 9 /
+ * 10 (Sv39x4 / Sv48x4 / Sv57x4) walks 3 / 4 / 5 levels over a 41 / 50 /
+ * 59-bit GPA; levels are RISC-V's own, which are libtdp's neutral ones
+ * (0 = 4 KiB pages). Any other MODE, bits 59:58 set or a root not 16 KiB
+ * aligned is TDP_TK_MALFORMED; the VMID is ignored.
+ *
+ * Results: V = 0 is TDP_TK_TRANSLATION_FAULT (a hole when the entry is 0);
+ * a GPA above the width TDP_TK_TRANSLATION_FAULT at the root level (the
+ * hart raises a guest-page fault). An entry no correct library writes
+ * (W without R, reserved bits 60:54, PBMT = 3 or PBMT without Svpbmt, a
+ * bad or unsupported N = 1, a misaligned superpage, U = 0 in a leaf, a
+ * pointer at level 0 or with U/A/D/PBMT/N set) is TDP_TK_GUEST_PAGE_FAULT;
+ * a table or output address at or above 2^pa_bits
+ * TDP_TK_ADDRESS_SIZE_FAULT. The 16 entries of a 64 KiB NAPOT group must be
+ * identical (A/D aside with ADUE), else TDP_TK_MALFORMED; a NAPOT leaf's
+ * span is its 64 KiB group. A read needs R, a write W, a fetch X, else
+ * TDP_TK_PERMISSION_FAULT (TDP_TK_USER changes nothing: G-stage takes every
+ * access as U-mode). Without ADUE, A = 0 on any access but a PROBE, or D = 0
+ * on a write, is TDP_TK_ACCESS_FLAG_FAULT (a guest-page fault on the hart);
+ * with ADUE the walker does not write A/D, it only reads.
+ *
+ * attr: R -> TDP_PROT_R, W -> TDP_PROT_W, X -> TDP_PROT_X (both execute
+ * bits); PBMT 0 / 1 / 2 -> TDP_MT_NORMAL_WB / TDP_MT_NORMAL_NC /
+ * TDP_MT_DEVICE; RSW (bits 9:8) -> TDP_SW(rsw).
+ * Returns 0 with the outcome in *x, or -TDP_EINVAL for NULL arguments,
+ * unknown access or feature bits, or pa_bits outside 32..56.
+ */
+#define TDP_TK_RISCV_SVPBMT  (1u << 0) /* Svpbmt present, menvcfg.PBMTE = 1 */
+#define TDP_TK_RISCV_SVNAPOT (1u << 1) /* Svnapot present */
+#define TDP_TK_RISCV_ADUE    (1u << 2) /* Svadu with menvcfg.ADUE = 1: the hart updates A/D */
+struct tdp_tk_riscv_regs {
+	uint64_t hgatp;
+	uint32_t features;     /* TDP_TK_RISCV_* */
+	unsigned int pa_bits;  /* physical address width of the hart, <= 56 */
+};
+
+int tdp_tk_ref_riscv(const struct tdp_tk_mem *mem, const struct tdp_tk_riscv_regs *regs,
+		     uint64_t gpa, unsigned int access, struct tdp_tk_xlate *x);
+
 /* A reference walker bound to one table's registers and memory. */
 struct tdp_tk_ref {
 	enum tdp_format format;
@@ -189,6 +230,7 @@ struct tdp_tk_ref {
 	union {
 		struct tdp_tk_arm64_regs arm64;
 		struct tdp_tk_x86_regs x86;
+		struct tdp_tk_riscv_regs riscv;
 	} regs;
 };
 
