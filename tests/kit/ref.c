@@ -7,6 +7,7 @@
  */
 #include "kit_internal.h"
 
+#include <tdp/riscv.h>
 #include <tdp/x86.h>
 
 #include <stdarg.h>
@@ -16,6 +17,20 @@
 
 /* ------------------------------------------------------------------ */
 /* Front                                                               */
+
+/* The G-stage walker's hart features for a table's configuration flags. */
+static uint32_t riscv_features(uint32_t flags)
+{
+	uint32_t f = 0;
+
+	if (flags & TDP_CFG_RISCV_SVPBMT)
+		f |= TDP_TK_RISCV_SVPBMT;
+	if (flags & TDP_CFG_RISCV_SVNAPOT)
+		f |= TDP_TK_RISCV_SVNAPOT;
+	if (flags & TDP_CFG_RISCV_SVADU)
+		f |= TDP_TK_RISCV_ADUE;
+	return f;
+}
 
 int tdp_tk_ref_for(struct tdp_tk_ref *ref, const struct tdp_pgtable *pgt,
 		   const struct tdp_tk_mem *mem)
@@ -63,6 +78,20 @@ int tdp_tk_ref_for(struct tdp_tk_ref *ref, const struct tdp_pgtable *pgt,
 		ref->regs.x86 = r;
 		return 0;
 	}
+	case TDP_FORMAT_RISCV_G: {
+		struct tdp_tk_riscv_regs r = { 0 };
+
+		rc = tdp_riscv_hgatp(pgt, 0, &r.hgatp);
+		if (rc)
+			return rc;
+		r.features = riscv_features(pgt->cfg.flags);
+		r.pa_bits = pgt->cfg.oa_bits;
+		memset(ref, 0, sizeof(*ref));
+		ref->format = TDP_FORMAT_RISCV_G;
+		ref->mem = *mem;
+		ref->regs.riscv = r;
+		return 0;
+	}
 	default:
 		return -TDP_EINVAL;
 	}
@@ -71,33 +100,51 @@ int tdp_tk_ref_for(struct tdp_tk_ref *ref, const struct tdp_pgtable *pgt,
 static bool ref_entry_empty(enum tdp_format format, uint64_t pte);
 
 /*
- * An EPT walk with the iterators' resume hint: the first address after x's
- * span, extended over the empty entries that follow an empty one in the
- * same table (they fault the same way through the same tables); 0 when that
- * reaches the top of the address space. Every EPT table is 4 KiB.
+ * The size in bytes of the table x's walk read last: the root's when it is
+ * the only one read (a RISC-V G-stage root is 16 KiB, 2048 entries), else
+ * 4 KiB (every EPT table, every other G-stage table).
  */
-static int ept_walk(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned int access,
-		    struct tdp_tk_xlate *x, uint64_t *resume)
+static size_t last_table_bytes(const struct tdp_tk_ref *ref, const struct tdp_tk_xlate *x)
 {
-	int rc = tdp_tk_ref_ept(&ref->mem, &ref->regs.x86, gpa, access, x);
+	if (ref->format == TDP_FORMAT_RISCV_G && x->nr_tables == 1)
+		return 16384;
+	return 4096;
+}
+
+/*
+ * An EPT or G-stage walk with the iterators' resume hint: the first address
+ * after x's span, extended over the empty entries that follow an empty one
+ * in the same table (they fault the same way through the same tables); 0
+ * when that reaches the top of the address space.
+ */
+static int table_walk(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned int access,
+		      struct tdp_tk_xlate *x, uint64_t *resume)
+{
 	uint64_t tbl_pa, run = 1;
 	const unsigned char *tbl;
+	size_t bytes;
+	int rc;
 
+	if (ref->format == TDP_FORMAT_X86_EPT)
+		rc = tdp_tk_ref_ept(&ref->mem, &ref->regs.x86, gpa, access, x);
+	else
+		rc = tdp_tk_ref_riscv(&ref->mem, &ref->regs.riscv, gpa, access, x);
 	if (rc || !resume)
 		return rc;
 	*resume = x->span_base + x->span_size;
 	if (x->result != TDP_TK_TRANSLATION_FAULT || !x->nr_tables ||
-	    !ref_entry_empty(TDP_FORMAT_X86_EPT, x->pte))
+	    !ref_entry_empty(ref->format, x->pte))
 		return 0;
+	bytes = last_table_bytes(ref, x);
 	tbl_pa = x->tables[x->nr_tables - 1];
-	tbl = ref->mem.ptr(ref->mem.ctx, tbl_pa, 4096);
-	if (!tbl || x->pte_pa < tbl_pa || x->pte_pa - tbl_pa >= 4096)
+	tbl = ref->mem.ptr(ref->mem.ctx, tbl_pa, bytes);
+	if (!tbl || x->pte_pa < tbl_pa || x->pte_pa - tbl_pa >= bytes)
 		return 0;
-	for (uint64_t off = x->pte_pa - tbl_pa + 8; off < 4096; off += 8, run++) {
+	for (uint64_t off = x->pte_pa - tbl_pa + 8; off < bytes; off += 8, run++) {
 		uint64_t e;
 
 		memcpy(&e, tbl + off, sizeof(e));
-		if (!ref_entry_empty(TDP_FORMAT_X86_EPT, e))
+		if (!ref_entry_empty(ref->format, e))
 			break;
 	}
 	*resume = x->span_base + run * x->span_size;
@@ -114,7 +161,8 @@ static int ref_walk(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned int acc
 	case TDP_FORMAT_ARM64_S2:
 		return tk_arm64_walk(&ref->mem, &ref->regs.arm64, gpa, access, x, resume);
 	case TDP_FORMAT_X86_EPT:
-		return ept_walk(ref, gpa, access, x, resume);
+	case TDP_FORMAT_RISCV_G:
+		return table_walk(ref, gpa, access, x, resume);
 	default:
 		return -TDP_EINVAL;
 	}
@@ -255,6 +303,8 @@ static bool ref_entry_empty(enum tdp_format format, uint64_t pte)
 		return pte == 0;
 	case TDP_FORMAT_X86_EPT:
 		return pte == 0 || pte == 1ull << 63; /* nothing, or only suppress-#VE */
+	case TDP_FORMAT_RISCV_G:
+		return pte == 0;
 	default:
 		return false;
 	}
@@ -319,6 +369,8 @@ int tdp_tk_ref_leaves(const struct tdp_tk_ref *ref, uint64_t gpa, uint64_t size,
  * page-walk length - 1, A/D enable with TDP_CFG_X86_AD, the root; a CPU
  * with 2 MiB / 1 GiB pages exactly where the table may put leaves, the
  * execute-only capability and MBEC as configured, MAXPHYADDR = oa_bits.
+ * RISC-V (§3.1): HGATP MODE 8 / 9 / 10 for 3 / 4 / 5 levels, VMID 0, the
+ * root's PPN; Svpbmt, Svnapot and ADUE as configured, pa_bits = oa_bits.
  * NULL on success, else the reason.
  */
 static const char *kit_ref(const struct tdp_tk_pool *env, const struct tdp_pgtable *pgt,
@@ -346,6 +398,16 @@ static const char *kit_ref(const struct tdp_tk_pool *env, const struct tdp_pgtab
 			  ((f & TDP_CFG_X86_EXEC_ONLY) ? TDP_TK_X86_CAP_EXEC_ONLY : 0) |
 			  ((f & TDP_CFG_X86_MBEC) ? TDP_TK_X86_MBEC : 0);
 		r->maxphyaddr = pgt->cfg.oa_bits;
+		return NULL;
+	}
+	if (pgt->cfg.format == TDP_FORMAT_RISCV_G) {
+		struct tdp_tk_riscv_regs *r = &ref->regs.riscv;
+
+		if (g->levels < 3 || g->levels > 5)
+			return "kit: a G-stage table has 3, 4 or 5 levels";
+		r->hgatp = (uint64_t)(g->levels + 5) << 60 | pgt->root_pa >> 12;
+		r->features = riscv_features(f);
+		r->pa_bits = pgt->cfg.oa_bits;
 		return NULL;
 	}
 	if (pgt->cfg.format != TDP_FORMAT_ARM64_S2)
@@ -376,6 +438,17 @@ static const char *lib_regs_differ(const struct tdp_tk_ref *lib, const struct td
 		snprintf(buf, len, "library EPTP 0x%llx, the kit expects 0x%llx",
 			 (unsigned long long)lib->regs.x86.eptp,
 			 (unsigned long long)ref->regs.x86.eptp);
+		return buf;
+	}
+	if (ref->format == TDP_FORMAT_RISCV_G) {
+		const struct tdp_tk_riscv_regs *l = &lib->regs.riscv, *k = &ref->regs.riscv;
+
+		if (l->hgatp == k->hgatp && l->features == k->features && l->pa_bits == k->pa_bits)
+			return NULL;
+		snprintf(buf, len, "library HGATP 0x%llx (features 0x%x, %u-bit PA), the kit expects "
+				   "0x%llx (features 0x%x, %u-bit PA)",
+			 (unsigned long long)l->hgatp, l->features, l->pa_bits,
+			 (unsigned long long)k->hgatp, k->features, k->pa_bits);
 		return buf;
 	}
 	if (!((lib->regs.arm64.vtcr ^ ref->regs.arm64.vtcr) & walk_bits & ~0x3f00ull) &&

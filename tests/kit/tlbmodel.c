@@ -29,6 +29,9 @@
  *
  * Only entries that translate are cached: arm64 does not cache invalid
  * descriptors, so filling a hole never makes mapping into it need a flush.
+ * (A RISC-V hart without Svvptc may cache an invalid G-stage entry; the
+ * model does not check that invalid -> valid changes are flushed there.)
+ * RISC-V has no break-before-make rule: leave TDP_TK_TLB_BBM off for it.
  */
 #include "kit_internal.h"
 
@@ -92,6 +95,8 @@ static int neutral_level(enum tdp_format format, int arch)
 		return 3 - arch; /* arm64: level 3 holds the pages */
 	case TDP_FORMAT_X86_EPT:
 		return arch - 1; /* EPT: level 1 (PTE) holds the pages */
+	case TDP_FORMAT_RISCV_G:
+		return arch;     /* G-stage: level 0 holds the pages, as in libtdp */
 	default:
 		return -1;
 	}
@@ -265,6 +270,10 @@ static void hw_bits(enum tdp_format format, uint64_t *a, uint64_t *d)
 	case TDP_FORMAT_ARM64_S2:
 		*a = 1ull << 10; /* AF, set by VTCR_EL2.HA walkers */
 		*d = 0;
+		break;
+	case TDP_FORMAT_RISCV_G:
+		*a = 1ull << 6; /* A and D, set by harts with menvcfg.ADUE (arch-facts §3.3) */
+		*d = 1ull << 7;
 		break;
 	default:
 		*a = *d = 0;
