@@ -1447,6 +1447,82 @@ static void test_leaves_sparse(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* The TLB model on a hand-built G-stage table                         */
+
+/* A model TLB over t's table with the 4 KiB and 2 MiB leaves cached. */
+static struct tdp_tk_tlb *tlb_of(struct t3 *t)
+{
+	struct tdp_tk_ref ref = ref_of(&t->h, &t->r);
+	struct tdp_tk_tlb *tlb = tdp_tk_tlb_new(16, NULL, 0);
+
+	assert_non_null(tlb);
+	tdp_tk_tlb_attach(tlb, &ref);
+	assert_int_equal(tdp_tk_tlb_fill(tlb, G4K, TDP_TK_WRITE), 1);
+	assert_int_equal(tdp_tk_tlb_fill(tlb, G2M, TDP_TK_READ), 1);
+	assert_int_equal(tdp_tk_tlb_check(tlb), 0);
+	return tlb;
+}
+
+/*
+ * RISC-V's levels in the model are libtdp's (a 2 MiB leaf is level 1 for a
+ * flush hint), and A (bit 6) / D (bit 7) are the bits the hart updates: A
+ * may change under a cached translation, D may not be cleaned.
+ */
+static void test_tlb_model(void **state)
+{
+	struct t3 t;
+	struct tdp_tk_tlb *tlb;
+	struct tdp_tk_tlb_stats st;
+
+	(void)state;
+	t3_init(&t, TDP_TK_RISCV_ADUE);
+	/* A cleared (aging): not a stale translation */
+	tlb = tlb_of(&t);
+	hb_set(&t.h, t.l0, 6, L4K & ~P_A);
+	hb_set(&t.h, t.l1, 7, L2M & ~P_A);
+	assert_int_equal(tdp_tk_tlb_check(tlb), 0);
+	tdp_tk_tlb_delete(tlb);
+	/* A and D set by the hart after the fill: not stale either */
+	hb_set(&t.h, t.l0, 6, L4K);
+	hb_set(&t.h, t.l1, 7, L2M & ~(P_A | P_D));
+	tlb = tlb_of(&t);
+	hb_set(&t.h, t.l1, 7, L2M);
+	assert_int_equal(tdp_tk_tlb_check(tlb), 0);
+	/* D cleaned without an invalidation: stale */
+	hb_set(&t.h, t.l0, 6, L4K & ~P_D);
+	assert_int_equal(tdp_tk_tlb_check(tlb), 1);
+	tdp_tk_tlb_delete(tlb);
+	hb_set(&t.h, t.l0, 6, L4K);
+
+	/* a 2 MiB leaf changed, flushed with level hint 1: dropped, no violation */
+	tlb = tlb_of(&t);
+	hb_set(&t.h, t.l1, 7, LF(H2M + 2 * MiB, P_RWX));
+	tdp_tk_tlb_ops.flush_range(tlb, G2M, 2 * MiB, 1, false);
+	tdp_tk_tlb_stats(tlb, &st);
+	if (st.violations)
+		fail_msg("%s", tdp_tk_tlb_first_violation(tlb));
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(tdp_tk_tlb_check(tlb), 0);
+	tdp_tk_tlb_delete(tlb);
+	/* ... with hint 0 (4 KiB leaves only) the changed 2 MiB leaf is a wrong hint */
+	hb_set(&t.h, t.l1, 7, L2M);
+	tlb = tlb_of(&t);
+	hb_set(&t.h, t.l1, 7, LF(H2M + 2 * MiB, P_RWX));
+	tdp_tk_tlb_ops.flush_range(tlb, G2M, 2 * MiB, 0, false);
+	tdp_tk_tlb_stats(tlb, &st);
+	assert_int_equal(st.violations, 1);
+	assert_non_null(strstr(tdp_tk_tlb_first_violation(tlb), "wrong TTL hint"));
+	tdp_tk_tlb_delete(tlb);
+	/* a 4 KiB leaf changed under hint 0: fine */
+	hb_set(&t.h, t.l1, 7, L2M);
+	tlb = tlb_of(&t);
+	hb_set(&t.h, t.l0, 6, LF(H4K + 4096, P_RW));
+	tdp_tk_tlb_ops.flush_range(tlb, G4K, 4096, 0, false);
+	assert_int_equal(tdp_tk_tlb_check(tlb), 0);
+	tdp_tk_tlb_delete(tlb);
+}
+
+/* ------------------------------------------------------------------ */
 /* tdp_tk_ref_for on a libtdp G-stage table                            */
 
 static void test_ref_for(void **state)
@@ -1537,6 +1613,7 @@ int main(void)
 		cmocka_unit_test(test_front),
 		cmocka_unit_test(test_leaves_root_runs),
 		cmocka_unit_test(test_leaves_sparse),
+		cmocka_unit_test(test_tlb_model),
 		cmocka_unit_test(test_ref_for),
 	};
 
