@@ -1698,6 +1698,16 @@ static void t_napot_map_over(void **state)
 	expect_group(&f, G + 128 * KiB, 8 * GiB + 128 * KiB, TDP_PROT_R, XWR_R, 0, 0);
 	expect_group(&f, G + 192 * KiB, H + 192 * KiB, TDP_PROT_RW, XWR_R | XWR_W, 0, 0);
 	assert_int_equal(scan_check(&f).napot, 32);
+	/* the same translation again over one page of a group: still translates the same */
+	assert_int_equal(rv_map(&f, G + 200 * KiB, H + 200 * KiB, 4096, TDP_PROT_RW, 0, NULL), 0);
+	expect_raw_range(&f, G + 192 * KiB, 64 * KiB, H + 192 * KiB);
+	/* capped at level 0: pages or groups, never a block; the invariant holds */
+	assert_int_equal(rv_map(&f, G + 2 * MiB, H + 2 * MiB, 2 * MiB, TDP_PROT_RW,
+				TDP_MAP_MAX_LEVEL(0), NULL), 0);
+	for (unsigned int i = 0; i < 512; i += 61)
+		raw_leaf(&f, G + 2 * MiB + i * 4096ull, 0);
+	expect_raw_range(&f, G + 2 * MiB, 2 * MiB, H + 2 * MiB);
+	assert_int_equal(rv_unmap(&f, G + 2 * MiB, 2 * MiB, NULL), 0);
 	/* a 2 MiB block over groups: the level-0 table goes */
 	assert_int_equal(rv_map(&f, G, 8 * GiB, 2 * MiB, TDP_PROT_RW, 0, NULL), 0);
 	assert_int_equal(raw_leaf(&f, G, 1), leaf_bits(&f, 8 * GiB, XWR_R | XWR_W, 0, 0));
@@ -1744,6 +1754,35 @@ static void t_napot_zap(void **state)
 	assert_int_equal(rv_zap(&f, G, 2 * MiB, 0, &zr), 0);
 	assert_null(entry_at(&f, G, 0));
 	assert_int_equal(scan_check(&f).leaves, 0);
+
+	/*
+	 * a budget of one entry: each call makes progress and never leaves
+	 * part of a group (rv_zap scans the group invariant after each call)
+	 */
+	assert_int_equal(rv_map(&f, G, H, 192 * KiB, TDP_PROT_RW, 0, NULL), 0);
+	assert_int_equal(rv_map(&f, G + 192 * KiB, H, 4096, TDP_PROT_RW, 0, NULL), 0);
+	{
+		uint64_t at = G, end = G + 256 * KiB;
+		unsigned int calls = 0;
+		int rc;
+
+		do {
+			rc = rv_zap(&f, at, end - at, 1, &zr);
+			assert_true(rc == 0 || rc == 1);
+			assert_true(zr.resume > at && zr.resume <= end);
+			/* what went is whole groups (or the single page) */
+			if (zr.removed_start != zr.removed_end) {
+				assert_int_equal(zr.removed_start & 0xffff, 0);
+				assert_true((zr.removed_end & 0xffff) == 0 ||
+					    zr.removed_end == G + 196 * KiB);
+			}
+			at = zr.resume;
+			calls++;
+		} while (rc == 1 && calls < 100);
+		assert_int_equal(rc, 0);
+		assert_true(calls >= 2);
+		assert_int_equal(scan_check(&f).leaves, 0);
+	}
 	rv_fini(&f);
 }
 
@@ -2009,6 +2048,42 @@ static void t_flush_svvptc(void **state)
 	rv_fini(&f);
 }
 
+/*
+ * Same translation, other entries: a block split into a table, 16 pages
+ * becoming one group. arch-facts §3.4: a fence after any G-stage PTE
+ * change; Svvptc removes only the invalid -> valid case.
+ */
+static void t_flush_same_translation(void **state)
+{
+	const struct mode *m = *state;
+	const uint64_t G = 1 * GiB, H = 6 * GiB;
+	const uint32_t cfgs[] = { TDP_CFG_RISCV_SVNAPOT,
+				  TDP_CFG_RISCV_SVNAPOT | TDP_CFG_RISCV_SVVPTC };
+	struct rv f;
+
+	for (unsigned int c = 0; c < 2; c++) {
+		rv_init(&f, m, cfgs[c]);
+		assert_int_equal(rv_map(&f, G + 2 * MiB, H + 2 * MiB, 2 * MiB, TDP_PROT_RW, 0, NULL),
+				 0);
+		fl_reset(&f);
+		assert_int_equal(rv_split(&f, G + 2 * MiB, 2 * MiB, 0, NULL), 0);
+		if (f.nfl == 0)
+			fail_msg("flags 0x%x: split of a block: no flush_range", cfgs[c]);
+		assert_true(f.fl[0].gpa < G + 4 * MiB && G + 2 * MiB < f.fl[0].gpa + f.fl[0].size);
+		/* a group broken into 16 plain entries of the same translation, then remapped whole */
+		assert_int_equal(rv_map(&f, G, H, 64 * KiB, TDP_PROT_RW, 0, NULL), 0);
+		assert_int_equal(rv_unmap(&f, G + 5 * 4096, 4096, NULL), 0);
+		assert_int_equal(rv_map(&f, G + 5 * 4096, H + 5 * 4096, 4096, TDP_PROT_RW, 0, NULL), 0);
+		expect_plain(&f, G, H, 16, XWR_R | XWR_W, 0, 0);
+		fl_reset(&f);
+		assert_int_equal(rv_map(&f, G, H, 64 * KiB, TDP_PROT_RW, 0, NULL), 0);
+		expect_group(&f, G, H, TDP_PROT_RW, XWR_R | XWR_W, 0, 0);
+		expect_flushed(&f, G, 64 * KiB, "pages remapped as a group");
+		assert_int_equal(f.nfl_all, 0);
+		rv_fini(&f);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 
 struct tdef {
@@ -2043,6 +2118,7 @@ int main(void)
 		PER_MODE(t_no_napot),
 		PER_MODE(t_flush_no_svvptc),
 		PER_MODE(t_flush_svvptc),
+		PER_MODE(t_flush_same_translation),
 	};
 	const size_t ndefs = sizeof(defs) / sizeof(defs[0]);
 	struct CMUnitTest *t = calloc(ndefs * NR_MODES, sizeof(*t));
