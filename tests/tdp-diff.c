@@ -29,6 +29,8 @@ struct dcfg {
 /*
  * arm64: every granule, concatenated roots, XNX, a leaf cap, 52-bit output.
  * EPT: 4 and 5 levels, MBEC, execute-only, no 1 GiB pages, suppress-#VE, A/D.
+ * RISC-V: Sv39x4/48x4/57x4, Svnapot, Svpbmt, Svadu (hardware A/D) and Svade
+ * (preset A/D), Svvptc, a leaf cap.
  */
 static const struct dcfg cfgs[] = {
 	{ "arm64-4k-48", TDP_FORMAT_ARM64_S2, 12, 48, 48, 0, 0 },
@@ -44,6 +46,13 @@ static const struct dcfg cfgs[] = {
 	  TDP_CFG_X86_MBEC | TDP_CFG_X86_EXEC_ONLY, 0 },
 	{ "ept-4l-no1g-sve-ad", TDP_FORMAT_X86_EPT, 12, 48, 39, TDP_CFG_X86_SVE | TDP_CFG_X86_AD, 2 },
 	{ "ept-4l-mbec", TDP_FORMAT_X86_EPT, 12, 48, 46, TDP_CFG_X86_MBEC, 0 },
+	{ "riscv-sv39x4", TDP_FORMAT_RISCV_G, 12, 41, 44, 0, 0 },
+	{ "riscv-sv39x4-napot-adu", TDP_FORMAT_RISCV_G, 12, 41, 40,
+	  TDP_CFG_RISCV_SVNAPOT | TDP_CFG_RISCV_SVADU, 0 },
+	{ "riscv-sv48x4-pbmt-napot-cap2", TDP_FORMAT_RISCV_G, 12, 50, 56,
+	  TDP_CFG_RISCV_SVPBMT | TDP_CFG_RISCV_SVNAPOT, 2 },
+	{ "riscv-sv57x4-vptc-adu", TDP_FORMAT_RISCV_G, 12, 59, 56,
+	  TDP_CFG_RISCV_SVVPTC | TDP_CFG_RISCV_SVADU, 0 },
 };
 #define NCFGS (sizeof(cfgs) / sizeof(cfgs[0]))
 
@@ -63,7 +72,7 @@ static void print_line(void *arg, const char *line)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tdp-diff [--format arm64|ept] [--config NAME]... [--ops N per config] "
+	fprintf(stderr, "usage: tdp-diff [--format arm64|ept|riscv] [--config NAME]... [--ops N per config] "
 			"[--seed S] [--fail-percent P] [--no-shrink] [--list]\n");
 }
 
@@ -88,8 +97,10 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "f:c:n:s:p:xlh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'f':
-			if (strcmp(optarg, "arm64") != 0 && strcmp(optarg, "ept") != 0) {
-				fprintf(stderr, "tdp-diff: unknown format %s (arm64, ept)\n", optarg);
+			if (strcmp(optarg, "arm64") != 0 && strcmp(optarg, "ept") != 0 &&
+			    strcmp(optarg, "riscv") != 0) {
+				fprintf(stderr, "tdp-diff: unknown format %s (arm64, ept, riscv)\n",
+					optarg);
 				return 2;
 			}
 			format = optarg;

@@ -181,9 +181,9 @@ static void t_init_invalid(struct tk_fx *fx)
 	cfg.format = (enum tdp_format)77;
 	expect_init_fails(env, &cfg, -TDP_EINVAL, "unknown format");
 	cfg.format = TDP_FORMAT_X86_EPT;
-	expect_init_fails(env, &cfg, -TDP_EINVAL, "unbuilt format EPT");
+	expect_init_fails(env, &cfg, -TDP_EINVAL, "EPT with a 40-bit input (not 48 or 57)");
 	cfg.format = TDP_FORMAT_RISCV_G;
-	expect_init_fails(env, &cfg, -TDP_EINVAL, "unbuilt format RISC-V");
+	expect_init_fails(env, &cfg, -TDP_EINVAL, "RISC-V with a 40-bit input (not 41, 50 or 59)");
 	/* flags */
 	static const uint32_t bad_flags[] = { 1u << 1, 1u << 7, 1u << 15, 1u << 16, 1u << 31 };
 	for (size_t i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {

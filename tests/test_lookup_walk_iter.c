@@ -53,7 +53,7 @@ static void populate(struct tk_fx *fx)
 				   3 * fx->P + 2 * fx->blk + fx->big + 2 * fx->P, A_RW, 0, NULL), 0);
 	assert_int_equal(tk_fx_map(fx, b + 3 * fx->big + 5 * fx->P, h, 2 * fx->P,
 				   A_RO | TDP_SW(3), 0, NULL), 0);
-	assert_int_equal(tk_fx_map(fx, 0, 0, fx->P, A_DEV, 0, NULL), 0);
+	assert_int_equal(tk_fx_map(fx, 0, 0, fx->P, FIT(fx, A_DEV), 0, NULL), 0);
 }
 
 /* An entry as the walk / iterator present it must agree with the reference leaf. */
@@ -89,7 +89,7 @@ static void t_lookup_details(struct tk_fx *fx)
 	assert_int_equal(r.level, 0);
 	assert_int_equal(r.attr, A_RO | TDP_SW(3));
 	assert_int_equal(tdp_lookup(&fx->pgt, 1, &r), 0);
-	assert_int_equal(r.attr, A_DEV);
+	assert_int_equal(r.attr, FIT(fx, A_DEV));
 	assert_int_equal(tdp_lookup(&fx->pgt, b + 3 * fx->big + 4 * fx->P + 5, &r), -TDP_ENOENT);
 	assert_int_equal(tdp_lookup(&fx->pgt, fx->P, &r), -TDP_ENOENT);
 	assert_int_equal(tdp_lookup(&fx->pgt, (1ull << fx->cd->ia) - 1, &r), -TDP_ENOENT);

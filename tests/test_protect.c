@@ -14,13 +14,15 @@ static void t_protect_keeps_blocks(struct tk_fx *fx)
 
 	assert_int_equal(tk_fx_map(fx, b, h, fx->big + fx->blk, A_RWX, 0, NULL), 0);
 	out = fx->env->out_blocks;
-	assert_int_equal(tk_fx_protect(fx, b, fx->big + fx->blk, TDP_PROT_W | TDP_PROT_X, 0, NULL), 0);
+	assert_int_equal(tk_fx_protect(fx, b, fx->big + fx->blk, TDP_PROT_W | TDP_PROT_X,
+				       set_keeping_r(fx, TDP_PROT_W | TDP_PROT_X, 0), NULL), 0);
 	assert_int_equal(fx->env->out_blocks, out);
 	expect_leaf(fx, b, fx->top, h);
 	expect_leaf(fx, b + fx->big, 1, h + fx->big);
 	tk_check_layout(fx->env, &fx->pgt, b, h, fx->big + fx->blk, A_RO, -1);
 	/* and back */
-	assert_int_equal(tk_fx_protect(fx, b, fx->big + fx->blk, 0, TDP_PROT_W | TDP_PROT_X, NULL), 0);
+	assert_int_equal(tk_fx_protect(fx, b, fx->big + fx->blk, 0,
+				       set_keeping_r(fx, 0, TDP_PROT_W | TDP_PROT_X), NULL), 0);
 	tk_check_layout(fx->env, &fx->pgt, b, h, fx->big + fx->blk, A_RWX, -1);
 }
 
@@ -69,30 +71,31 @@ static void t_protect_skips_unmapped(struct tk_fx *fx)
 	expect_unmapped(fx, b + fx->blk + 4 * fx->P);
 	expect_leaf(fx, b + fx->blk + 2 * fx->P, 0, h);
 	/* an entirely empty range */
-	assert_int_equal(tk_fx_protect(fx, b + 2 * fx->big, fx->big, 0, TDP_PROT_W, NULL), 0);
+	assert_int_equal(tk_fx_protect(fx, b + 2 * fx->big, fx->big, 0,
+				       set_keeping_r(fx, 0, TDP_PROT_W), NULL), 0);
 	assert_int_equal(fx->env->out_blocks, out);
 }
 
-/* Software bits: set and clear, alone and with permissions. */
+/* Software bits: set and clear, alone and with permissions (as many as the format has). */
 static void t_protect_sw_bits(struct tk_fx *fx)
 {
 	uint64_t b = fx->base, h = fx->hbase;
 	struct tdp_lookup_result r;
 
 	assert_int_equal(tk_fx_map(fx, b, h, fx->blk + fx->P, A_RW | TDP_SW(1), 0, NULL), 0);
-	assert_int_equal(tk_fx_protect(fx, b, fx->blk + fx->P, 0, TDP_SW(0xe), NULL), 0);
+	assert_int_equal(tk_fx_protect(fx, b, fx->blk + fx->P, 0, FIT(fx, TDP_SW(0xe)), NULL), 0);
 	assert_int_equal(tdp_lookup(&fx->pgt, b, &r), 0);
-	assert_int_equal(r.attr, A_RW | TDP_SW(0xf));
+	assert_int_equal(r.attr, FIT(fx, A_RW | TDP_SW(0xf)));
 	assert_int_equal(r.level, 1);
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_SW(0x3), TDP_SW(0), NULL), 0);
 	assert_int_equal(tdp_lookup(&fx->pgt, b, &r), 0);
-	assert_int_equal(r.attr, A_RW | TDP_SW(0xc));
+	assert_int_equal(r.attr, FIT(fx, A_RW | TDP_SW(0xc)));
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_SW_MASK | TDP_PROT_MASK,
-				       TDP_PROT_R | TDP_SW(5), NULL), 0);
+				       TDP_PROT_R | FIT(fx, TDP_SW(5)), NULL), 0);
 	assert_int_equal(tdp_lookup(&fx->pgt, b + fx->P, &r), 0);
-	assert_int_equal(r.attr, A_RO | TDP_SW(5));
+	assert_int_equal(r.attr, FIT(fx, A_RO | TDP_SW(5)));
 	assert_int_equal(tdp_lookup(&fx->pgt, b + fx->blk, &r), 0);
-	assert_int_equal(r.attr, A_RW | TDP_SW(0xf));
+	assert_int_equal(r.attr, FIT(fx, A_RW | TDP_SW(0xf)));
 }
 
 /*
@@ -112,7 +115,8 @@ static void t_protect_refuses(struct tk_fx *fx)
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_PROT_XU, 0, NULL), -TDP_EINVAL);
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_PROT_XP, 0, NULL), -TDP_EINVAL);
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_PROT_X, TDP_PROT_XP, NULL), -TDP_EINVAL);
-	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_PROT_X, 0, NULL), 0);
+	assert_int_equal(tk_fx_protect(fx, b, fx->blk, TDP_PROT_X, set_keeping_r(fx, TDP_PROT_X, 0),
+				       NULL), 0);
 	assert_int_equal(tk_fx_protect(fx, b, fx->blk, 0, TDP_PROT_X, NULL), 0);
 	expect_leaf(fx, b, 1, h);
 }

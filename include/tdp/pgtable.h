@@ -194,7 +194,8 @@ int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint
 
 struct tdp_lookup_result {
 	uint64_t hpa;      /* host address of gpa itself (offset included) */
-	uint64_t size;     /* bytes mapped by the leaf */
+	uint64_t size;     /* bytes the leaf translates as one unit: its level's size, or the
+			      whole group for a contiguous entry (RISC-V Svnapot: 64 KiB) */
 	unsigned int level;
 	tdp_attr_t attr;
 	uint64_t pte;      /* raw leaf entry */

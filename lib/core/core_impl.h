@@ -1085,7 +1085,7 @@ static int fmt_lookup(const struct tdp_pgtable *p, uint64_t gpa, struct tdp_look
 	if (!find_leaf(p, gpa, &l, &pte))
 		return -TDP_ENOENT;
 	res->level = l;
-	res->size = lvl_size(l);
+	res->size = pte_is_cont(pte, l) ? CONT_SIZE : lvl_size(l);
 	res->hpa = leaf_pa_at(pte, l, gpa) + (gpa & (lvl_size(l) - 1));
 	res->attr = pte_attr(pte, l);
 	res->pte = pte;

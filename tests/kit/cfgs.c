@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The configurations the internal tests run on, with their geometry worked
- * out by hand (arch-facts.md §1.1 for EPT, §2.1 and §2.7 for arm64), and
+ * out by hand (arch-facts.md §1.1 for EPT, §2.1 and §2.7 for arm64, §3.2 for
+ * RISC-V), and
  * what the kit knows about each format without asking lib/: geometry, the
  * attribute words a leaf can hold, break-before-make, the empty entry.
  */
 #include "kit_internal.h"
 
+#include <tdp/riscv.h>
 #include <tdp/x86.h>
 
 #include <string.h>
@@ -57,6 +59,25 @@ const struct tk_cfgdesc tk_cfgs_ept[] = {
 };
 const size_t tk_nr_cfgs_ept = sizeof(tk_cfgs_ept) / sizeof(tk_cfgs_ept[0]);
 
+/*
+ * RISC-V G-stage: a 16 KiB root of 2048 entries (the x4 modes), 4 KiB tables
+ * of 512 below; a leaf may sit at any level. One configuration per mode, each
+ * with a different set of extensions.
+ */
+#define RV(n, f, ll, i, o, lv, lm)                                                              \
+	{ .name = (n), .format = TDP_FORMAT_RISCV_G, .flags = (f), .leaf_levels = (ll),          \
+	  .gshift = 12, .ia = (i), .oa = (o), .levels = (lv), .root_tables = 1, .root_bits = 11, \
+	  .root_size = KiB(16), .leaf_mask = (lm) }
+
+const struct tk_cfgdesc tk_cfgs_riscv[] = {
+	RV("sv39x4", 0, 0, 41, 44, 3, 0x7),
+	RV("sv48x4-napot-pbmt-adu", TDP_CFG_RISCV_SVNAPOT | TDP_CFG_RISCV_SVPBMT |
+	   TDP_CFG_RISCV_SVADU, 0, 50, 56, 4, 0xf),
+	RV("sv57x4-napot-vptc-cap3", TDP_CFG_RISCV_SVNAPOT | TDP_CFG_RISCV_SVVPTC, 3, 59, 56, 5,
+	   0x7),
+};
+const size_t tk_nr_cfgs_riscv = sizeof(tk_cfgs_riscv) / sizeof(tk_cfgs_riscv[0]);
+
 const struct tk_cfgdesc *const tk_cfgs_ops[] = {
 	&tk_cfgs_all[0],  /* 4K/32: 2 levels, 4 concatenated level-2 tables */
 	&tk_cfgs_all[2],  /* 4K/40: 3 levels, 2 concatenated level-1 tables */
@@ -72,6 +93,9 @@ const struct tk_cfgdesc *const tk_cfgs_ops[] = {
 	&tk_cfgs_ept[0],  /* EPT 4 levels, MAXPHYADDR 46 */
 	&tk_cfgs_ept[1],  /* EPT 5 levels, MAXPHYADDR 52 */
 	&tk_cfgs_ept[2],  /* EPT 4 levels, no 1 GiB pages, suppress-#VE */
+	&tk_cfgs_riscv[0], /* Sv39x4 */
+	&tk_cfgs_riscv[1], /* Sv48x4 with Svnapot, Svpbmt, Svadu */
+	&tk_cfgs_riscv[2], /* Sv57x4 with Svnapot, Svvptc, leaves up to 1 GiB */
 };
 const size_t tk_nr_cfgs_ops = sizeof(tk_cfgs_ops) / sizeof(tk_cfgs_ops[0]);
 
@@ -102,6 +126,27 @@ int tk_ept_geo(unsigned int ia, unsigned int oa, struct tk_geo *g)
 	return 0;
 }
 
+int tk_riscv_geo(unsigned int ia, unsigned int oa, struct tk_geo *g)
+{
+	unsigned int levels;
+
+	if (ia != 41 && ia != 50 && ia != 59)
+		return -1;
+	levels = (ia - 14) / 9; /* GPA bits = 12 + 9 * levels + 2 */
+	if (oa < 32 || oa > 56)
+		return -1;
+	memset(g, 0, sizeof(*g));
+	g->levels = levels;
+	g->page_shift = 12;
+	g->bits = 9;
+	g->root_bits = 11;
+	g->root_tables = 1;
+	g->table_size = KiB(4);
+	g->root_size = KiB(16);
+	g->leaf_mask = (1u << levels) - 1;
+	return 0;
+}
+
 int tk_geo_cfg(const struct tdp_config *cfg, struct tk_geo *g)
 {
 	int rc;
@@ -116,6 +161,11 @@ int tk_geo_cfg(const struct tdp_config *cfg, struct tk_geo *g)
 			return -1;
 		rc = tk_ept_geo(cfg->ia_bits, cfg->oa_bits, g);
 		break;
+	case TDP_FORMAT_RISCV_G:
+		if (cfg->granule_shift && cfg->granule_shift != 12)
+			return -1;
+		rc = tk_riscv_geo(cfg->ia_bits, cfg->oa_bits, g);
+		break;
 	default:
 		return -1;
 	}
@@ -127,13 +177,25 @@ int tk_geo_cfg(const struct tdp_config *cfg, struct tk_geo *g)
 /* ------------------------------------------------------------------ */
 /* Format facts                                                        */
 
+bool tk_feat_supported(enum tdp_format format, uint32_t feats)
+{
+	/* RISC-V G-stage has a single execute bit */
+	return !((feats & TK_FEAT_SPLIT_X) && format == TDP_FORMAT_RISCV_G);
+}
+
 uint32_t tk_feat_flags(enum tdp_format format, uint32_t feats)
 {
 	uint32_t f = 0;
 
-	if (feats & TK_FEAT_SPLIT_X)
+	if ((feats & TK_FEAT_SPLIT_X) && format != TDP_FORMAT_RISCV_G)
 		f |= format == TDP_FORMAT_X86_EPT ? TDP_CFG_X86_MBEC : TDP_CFG_ARM64_XNX;
 	return f;
+}
+
+bool tk_flush_on_install(const struct tdp_config *cfg)
+{
+	/* a hart without Svvptc may cache invalid G-stage entries (arch-facts §3.4) */
+	return cfg->format == TDP_FORMAT_RISCV_G && !(cfg->flags & TDP_CFG_RISCV_SVVPTC);
 }
 
 bool tk_format_bbm(enum tdp_format format)
@@ -145,6 +207,8 @@ static bool split_x(const struct tdp_config *cfg)
 {
 	if (cfg->format == TDP_FORMAT_X86_EPT)
 		return cfg->flags & TDP_CFG_X86_MBEC;
+	if (cfg->format == TDP_FORMAT_RISCV_G)
+		return false;
 	return cfg->flags & TDP_CFG_ARM64_XNX;
 }
 
@@ -155,13 +219,18 @@ static bool prot_ok(const struct tdp_config *cfg, tdp_attr_t p)
 
 	if (x != 0 && x != TDP_PROT_X && !split_x(cfg))
 		return false;
-	if (cfg->format != TDP_FORMAT_X86_EPT)
+	if (cfg->format == TDP_FORMAT_ARM64_S2)
 		return true;
-	/* EPT: W without R is a misconfiguration, nothing at all is not present */
+	/*
+	 * EPT: W without R is a misconfiguration, nothing at all is not
+	 * present. RISC-V: W without R is reserved, R = W = X = 0 is a table
+	 * pointer; execute-only is always legal (arch-facts §3.3).
+	 */
 	if ((p & TDP_PROT_W) && !(p & TDP_PROT_R))
 		return false;
 	if (!(p & TDP_PROT_R))
-		return x != 0 && (cfg->flags & TDP_CFG_X86_EXEC_ONLY);
+		return x != 0 && (cfg->format == TDP_FORMAT_RISCV_G ||
+				  (cfg->flags & TDP_CFG_X86_EXEC_ONLY));
 	return true;
 }
 
@@ -171,6 +240,14 @@ bool tk_attr_ok(const struct tdp_config *cfg, tdp_attr_t attr)
 		return false;
 	if ((attr & TDP_MT_MASK) > TDP_MT_DEVICE_STRICT)
 		return false;
+	if (cfg->format == TDP_FORMAT_RISCV_G) {
+		/* two RSW bits; PBMT has PMA, NC and IO only, and only with Svpbmt */
+		if ((attr & TDP_SW_MASK) > TDP_SW(3) || (attr & TDP_MT_MASK) > TDP_MT_DEVICE)
+			return false;
+		if ((attr & TDP_MT_MASK) != TDP_MT_NORMAL_WB &&
+		    !(cfg->flags & (TDP_CFG_RISCV_SVPBMT | TDP_CFG_RISCV_PMA_MT)))
+			return false;
+	}
 	return prot_ok(cfg, attr & TDP_PROT_MASK);
 }
 
@@ -180,6 +257,8 @@ bool tk_prot_change_ok(const struct tdp_config *cfg, tdp_attr_t clear, tdp_attr_
 
 	if ((clear | set) & ~allowed)
 		return false;
+	if (cfg->format == TDP_FORMAT_RISCV_G && (set & TDP_SW_MASK) > TDP_SW(3))
+		return false;
 	if (!split_x(cfg) && (((clear & TDP_PROT_X) != 0 && (clear & TDP_PROT_X) != TDP_PROT_X) ||
 			      ((set & TDP_PROT_X) != 0 && (set & TDP_PROT_X) != TDP_PROT_X)))
 		return false;
@@ -187,6 +266,17 @@ bool tk_prot_change_ok(const struct tdp_config *cfg, tdp_attr_t clear, tdp_attr_
 		if (prot_ok(cfg, p) && !prot_ok(cfg, ((p & ~clear) | set) & TDP_PROT_MASK))
 			return false;
 	return true;
+}
+
+tdp_attr_t tk_attr_fit(const struct tdp_config *cfg, tdp_attr_t attr)
+{
+	/* each type falls back to the next weaker one: strict -> device -> NC -> WB */
+	while ((attr & TDP_MT_MASK) != TDP_MT_NORMAL_WB &&
+	       !tk_attr_ok(cfg, TDP_PROT_R | (attr & TDP_MT_MASK)))
+		attr -= 1u << TDP_MT_SHIFT;
+	if (cfg->format == TDP_FORMAT_RISCV_G)
+		attr &= ~(TDP_SW(0xc)); /* two software bits */
+	return attr;
 }
 
 uint64_t tk_empty_pte(const struct tdp_config *cfg)
@@ -202,12 +292,14 @@ bool tk_pte_present(const struct tdp_config *cfg, uint64_t pte)
 	if (cfg->format == TDP_FORMAT_X86_EPT)
 		/* any of R, W, X; bit 10 (user execute) counts only with MBEC */
 		return (pte & 7) || ((cfg->flags & TDP_CFG_X86_MBEC) && (pte & (1ull << 10)));
-	return pte & 1; /* arm64: the valid bit */
+	return pte & 1; /* arm64: the valid bit; RISC-V: V */
 }
 
 unsigned int tk_neutral_level(enum tdp_format format, int arch)
 {
 	if (format == TDP_FORMAT_X86_EPT)
 		return (unsigned int)(arch - 1); /* EPT: level 1 (PTE) holds the pages */
+	if (format == TDP_FORMAT_RISCV_G)
+		return (unsigned int)arch;       /* RISC-V: level 0 holds the pages */
 	return (unsigned int)(3 - arch);        /* arm64: level 3 holds the pages */
 }

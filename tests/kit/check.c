@@ -181,6 +181,17 @@ void tk_check_layout(const struct tdp_tk_pool *env, const struct tdp_pgtable *pg
 				 "level %u pa 0x%llx attr 0x%x",
 				 k, ULL(l->gpa), l->level, ULL(l->pa), l->attr, ULL(exp[k].gpa),
 				 exp[k].level, ULL(exp[k].pa), attr);
+		/*
+		 * A contiguous group (Svnapot) is one level-0 leaf larger than a
+		 * page: it stands for that many consecutive expected pages.
+		 */
+		for (uint64_t covered = exp[k].size; covered < l->size; covered += exp[k].size) {
+			if (k + 1 >= n || exp[k + 1].level != 0 ||
+			    exp[k + 1].gpa != l->gpa + covered || exp[k + 1].pa != l->pa + covered)
+				fail_msg("group [0x%llx +0x%llx) does not stand for consecutive pages",
+					 ULL(l->gpa), ULL(l->size));
+			k++;
+		}
 		k++;
 	}
 	if (k != n)

@@ -92,8 +92,11 @@ struct dgeo {
 	uint64_t win_base, win_size; /* all operations stay inside this window */
 	uint64_t oa_limit;
 	bool xnx;       /* privileged and user execute may differ (arm64 XNX, EPT MBEC) */
-	bool ept;       /* EPT: no write without read, no empty permissions */
-	bool exec_only; /* EPT: execute-only leaves allowed */
+	bool ept;       /* EPT: explicit memory types and ignore-PAT */
+	bool rw_rules;  /* EPT, RISC-V: no write without read, no empty permissions */
+	bool exec_only; /* with rw_rules: execute-only leaves allowed */
+	unsigned int sw_values;   /* software-bit values a leaf holds (16, RISC-V 4) */
+	unsigned int mt_choices;  /* how many of gen_attr's memory types the table takes */
 	uint64_t a_bit, d_bit; /* hardware accessed/dirty bits when the table uses them */
 };
 
@@ -119,8 +122,8 @@ static tdp_attr_t leaf_prot(struct rsrc *r, const struct dgeo *g)
 {
 	tdp_attr_t a = gen_prot(r, g);
 
-	/* EPT: write needs read; execute-only needs the capability; never nothing */
-	if (g->ept && !(a & TDP_PROT_R) &&
+	/* EPT, RISC-V: write needs read; execute-only needs the capability; never nothing */
+	if (g->rw_rules && !(a & TDP_PROT_R) &&
 	    ((a & TDP_PROT_W) || !(a & TDP_PROT_X) || !g->exec_only))
 		a |= TDP_PROT_R;
 	return a;
@@ -128,15 +131,16 @@ static tdp_attr_t leaf_prot(struct rsrc *r, const struct dgeo *g)
 
 static tdp_attr_t gen_attr(struct rsrc *r, const struct dgeo *g)
 {
+	/* a prefix of this list: the types the table takes */
 	static const tdp_attr_t mt[] = { TDP_MT_NORMAL_WB, TDP_MT_NORMAL_WB, TDP_MT_NORMAL_NC,
 					 TDP_MT_DEVICE, TDP_MT_DEVICE_STRICT };
-	tdp_attr_t a = leaf_prot(r, g) | (rchance(r, 30) ? TDP_SW(rbelow(r, 16)) : 0);
+	tdp_attr_t a = leaf_prot(r, g) | (rchance(r, 30) ? TDP_SW(rbelow(r, g->sw_values)) : 0);
 
 	/* EPT also has write-through / write-protect types and ignore-PAT */
 	if (g->ept && rchance(r, 15))
 		return a | TDP_X86_EMT(rchance(r, 50) ? TDP_X86_EMT_WT : TDP_X86_EMT_WP) |
 		       (rchance(r, 30) ? TDP_X86_IPAT : 0);
-	a |= mt[rbelow(r, 5)];
+	a |= mt[rbelow(r, g->mt_choices)];
 	if (g->ept && (a & TDP_MT_MASK) <= TDP_MT_NORMAL_NC && rchance(r, 20))
 		a |= TDP_X86_IPAT;
 	return a;
@@ -179,6 +183,9 @@ static void gen_op(struct rsrc *r, const struct dgeo *g, unsigned int fail_perce
 	if (g->a_bit && rchance(r, 12))
 		op->kind = rchance(r, 50) ? D_YOUNG : D_DIRTY;
 	gen_range(r, g, &op->gpa, &op->size);
+	/* harvesting keeps a bitmap per page: at most 4 GiB (a 128 KiB bitmap) */
+	if ((op->kind == D_YOUNG || op->kind == D_DIRTY) && op->size > (1ull << 32))
+		op->size = 1ull << 32;
 	switch (op->kind) {
 	case D_MAP: {
 		uint64_t big = g->size[g->top_leaf], hpa;
@@ -219,8 +226,8 @@ static void gen_op(struct rsrc *r, const struct dgeo *g, unsigned int fail_perce
 		op->clear = gen_prot(r, g) | (rchance(r, 20) ? TDP_SW_MASK : 0);
 		op->set = gen_prot(r, g) & (rchance(r, 50) ? TDP_PROT_R | TDP_PROT_W : TDP_PROT_MASK);
 		if (rchance(r, 20))
-			op->set |= TDP_SW(rbelow(r, 16));
-		if (g->ept) {
+			op->set |= TDP_SW(rbelow(r, g->sw_values));
+		if (g->rw_rules) {
 			/* keep every leaf valid: R stays, W comes with R, X never leaves nothing */
 			if (!(op->set & TDP_PROT_R))
 				op->clear &= ~TDP_PROT_R;
@@ -335,12 +342,26 @@ static int drun_init(struct drun *d, const struct tdp_config *base, uint64_t see
 	d->g.leaf_mask = d->pgt.geo.leaf_levels_mask;
 	d->g.oa_limit = 1ull << base->oa_bits;
 	d->g.ept = base->format == TDP_FORMAT_X86_EPT;
+	d->g.rw_rules = d->g.ept || base->format == TDP_FORMAT_RISCV_G;
 	d->g.xnx = d->g.ept ? (base->flags & TDP_CFG_X86_MBEC) != 0
-			    : (base->flags & TDP_CFG_ARM64_XNX) != 0;
-	d->g.exec_only = d->g.ept && (base->flags & TDP_CFG_X86_EXEC_ONLY);
+			    : base->format == TDP_FORMAT_ARM64_S2 && (base->flags & TDP_CFG_ARM64_XNX);
+	/* RISC-V: execute-only is always legal (arch-facts §3.3) */
+	d->g.exec_only = (d->g.ept && (base->flags & TDP_CFG_X86_EXEC_ONLY)) ||
+			 base->format == TDP_FORMAT_RISCV_G;
+	d->g.sw_values = 16;
+	d->g.mt_choices = 5;
 	if (d->g.ept && (base->flags & TDP_CFG_X86_AD)) {
 		d->g.a_bit = 1ull << 8; /* arch-facts §1.5 */
 		d->g.d_bit = 1ull << 9;
+	}
+	if (base->format == TDP_FORMAT_RISCV_G) {
+		/* two RSW bits; PMA/NC/IO with Svpbmt, else only PMA (§3.3) */
+		d->g.sw_values = 4;
+		d->g.mt_choices = (base->flags & TDP_CFG_RISCV_SVPBMT) ? 4 : 2;
+		if (base->flags & TDP_CFG_RISCV_SVADU) {
+			d->g.a_bit = 1ull << 6;
+			d->g.d_bit = 1ull << 7;
+		}
 	}
 	/* a window of eight of the largest leaves (at least 1 GiB), placed by the seed */
 	ia_size = 1ull << base->ia_bits;
@@ -568,15 +589,20 @@ static int check_pages(struct drun *d, size_t extra)
 }
 
 struct split_arg {
-	uint64_t max;
+	enum tdp_format format;
+	unsigned int target;
 	uint64_t bad;
 };
 
+/*
+ * By level, not by span: a contiguous group (Svnapot) is a level-0 leaf that
+ * translates 64 KiB as one unit, and split leaves it whole.
+ */
 static int leaf_too_big(const struct tdp_tk_xlate *x, void *arg)
 {
 	struct split_arg *a = arg;
 
-	if (x->result == TDP_TK_OK && x->span_size > a->max) {
+	if (x->result == TDP_TK_OK && tk_neutral_level(a->format, x->level) > a->target) {
 		a->bad = x->span_base;
 		return 1;
 	}
@@ -586,7 +612,7 @@ static int leaf_too_big(const struct tdp_tk_xlate *x, void *arg)
 /* After a split, no leaf above the target level intersects the range. */
 static int check_split(struct drun *d, const struct dop *op)
 {
-	struct split_arg a = { d->g.size[op->target], 0 };
+	struct split_arg a = { d->cfg.format, op->target, 0 };
 
 	if (tdp_tk_ref_leaves(&d->ref, op->gpa, op->size, leaf_too_big, &a, NULL))
 		return failf(d, "split left a leaf larger than level %u at 0x%llx", op->target,
@@ -1068,6 +1094,10 @@ static const struct {
 	{ TDP_FORMAT_X86_EPT, 12, 48, 46, 0, 0 },
 	{ TDP_FORMAT_X86_EPT, 12, 57, 52, TDP_CFG_X86_MBEC | TDP_CFG_X86_EXEC_ONLY, 0 },
 	{ TDP_FORMAT_X86_EPT, 12, 48, 39, TDP_CFG_X86_SVE | TDP_CFG_X86_AD, 2 },
+	{ TDP_FORMAT_RISCV_G, 12, 41, 44, 0, 0 },
+	{ TDP_FORMAT_RISCV_G, 12, 50, 56,
+	  TDP_CFG_RISCV_SVPBMT | TDP_CFG_RISCV_SVNAPOT | TDP_CFG_RISCV_SVADU, 0 },
+	{ TDP_FORMAT_RISCV_G, 12, 59, 56, TDP_CFG_RISCV_SVNAPOT | TDP_CFG_RISCV_SVVPTC, 3 },
 };
 
 int tdp_tk_diff_run_bytes(enum tdp_format format, const uint8_t *data, size_t size)

@@ -172,7 +172,9 @@ extern const struct tk_cfgdesc tk_cfgs_all[];  /* every arm64 config with known 
 extern const size_t tk_nr_cfgs_all;
 extern const struct tk_cfgdesc tk_cfgs_ept[];  /* the EPT configs */
 extern const size_t tk_nr_cfgs_ept;
-/* the configs the operation tests run: a selection of tk_cfgs_all, then every EPT one */
+extern const struct tk_cfgdesc tk_cfgs_riscv[]; /* the RISC-V G-stage configs */
+extern const size_t tk_nr_cfgs_riscv;
+/* the configs the operation tests run: a selection of tk_cfgs_all, every EPT and RISC-V one */
 extern const struct tk_cfgdesc *const tk_cfgs_ops[];
 extern const size_t tk_nr_cfgs_ops;
 
@@ -185,6 +187,8 @@ struct tk_geo {
 int tk_arm64_geo(unsigned int gshift, unsigned int ia, unsigned int oa, struct tk_geo *g);
 /* EPT (arch-facts §1.1): ia 48 (4 levels) or 57 (5 levels), MAXPHYADDR 36..52. */
 int tk_ept_geo(unsigned int ia, unsigned int oa, struct tk_geo *g);
+/* RISC-V (arch-facts §3.2): ia 41/50/59 (Sv39x4/48x4/57x4), oa 32..56. */
+int tk_riscv_geo(unsigned int ia, unsigned int oa, struct tk_geo *g);
 /*
  * The geometry of a configuration of any format (format, granule_shift,
  * ia_bits, oa_bits), with the leaf mask cut by cfg->leaf_levels.
@@ -198,7 +202,11 @@ uint64_t tk_level_size(const struct tk_geo *g, unsigned int level);
  */
 #define TK_FEAT_SPLIT_X (1u << 0) /* TDP_PROT_XP != TDP_PROT_XU: arm64 FEAT_XNX, EPT MBEC */
 uint32_t tk_feat_flags(enum tdp_format format, uint32_t feats);
+/* Whether the format can offer those needs at all (RISC-V: no split execute). */
+bool tk_feat_supported(enum tdp_format format, uint32_t feats);
 
+/* New entries (invalid -> valid) must be invalidated too on a table of cfg. */
+bool tk_flush_on_install(const struct tdp_config *cfg);
 /* The format's valid -> valid changes of output, size or memory type must break first. */
 bool tk_format_bbm(enum tdp_format format);
 /*
@@ -217,6 +225,13 @@ bool tk_attr_ok(const struct tdp_config *cfg, tdp_attr_t attr);
  * move both execute bits or neither.
  */
 bool tk_prot_change_ok(const struct tdp_config *cfg, tdp_attr_t clear, tdp_attr_t set);
+/*
+ * The nearest attribute word a table of cfg takes, for tests written once for
+ * every format: a memory type it lacks becomes the next weaker one (strict
+ * device -> device -> non-cacheable -> write-back), software bits are cut to
+ * the format's width (RISC-V: two). Permissions are left as they are.
+ */
+tdp_attr_t tk_attr_fit(const struct tdp_config *cfg, tdp_attr_t attr);
 /* The value of an entry that maps nothing, as the format writes it for cfg. */
 uint64_t tk_empty_pte(const struct tdp_config *cfg);
 /* Whether the hardware takes pte as present (valid) at all. */

@@ -43,7 +43,9 @@
  *   run of 16 entries in the same table); all 16 must be identical, A and D
  *   aside when the hart updates them (TDP_TK_RISCV_ADUE), else
  *   TDP_TK_MALFORMED over the group. A NAPOT leaf spans the 64 KiB group
- *   and translates to ((PPN & ~0xf) << 12) + (gpa & 0xffff).
+ *   and translates to ((PPN & ~0xf) << 12) + (gpa & 0xffff). With ADUE,
+ *   x->pte carries the A and D bits of all 16 entries ORed together (the
+ *   hart may set them in any one), the rest from the entry at pte_pa.
  * - Access checks, in the hart's order (permissions before A/D): READ
  *   needs R (MXR is not modelled), WRITE needs W, EXEC needs X, else
  *   TDP_TK_PERMISSION_FAULT with attr and hpa filled in. TDP_TK_USER is
@@ -340,6 +342,21 @@ static bool check_napot_group(const struct gst *c, const void *tbl, size_t idx, 
 	return true;
 }
 
+/*
+ * The A/D state of the group of entry idx: the hart sets A and D in
+ * whichever of the 16 entries it used, so the group is accessed (dirty) if
+ * any entry says so.
+ */
+static uint64_t napot_group_ad(const void *tbl, size_t idx)
+{
+	size_t first = idx & ~(size_t)(NAPOT_ENTRIES - 1);
+	uint64_t ad = 0;
+
+	for (size_t i = first; i < first + NAPOT_ENTRIES; i++)
+		ad |= entry_at(tbl, i) & (G_A | G_D);
+	return ad;
+}
+
 static tdp_attr_t leaf_attr(uint64_t e)
 {
 	tdp_attr_t a = 0;
@@ -507,6 +524,8 @@ int tdp_tk_ref_riscv(const struct tdp_tk_mem *mem, const struct tdp_tk_riscv_reg
 	}
 	if ((e & G_N) && !check_napot_group(&c, tbl, idx, e, x, &w))
 		goto out;
+	if ((e & G_N) && c.adue)
+		x->pte |= napot_group_ad(tbl, idx);
 	x->attr = leaf_attr(e);
 	x->hpa = oa | (gpa & (x->span_size - 1));
 	if (!check_access(e, level, access, x, &w))
