@@ -164,14 +164,14 @@ struct config {
 };
 
 static const struct config configs[] = {
-	{ "arm64-4k-48", TDP_FORMAT_ARM64_S2, 12, 48, 48 },
-	{ "arm64-16k-48", TDP_FORMAT_ARM64_S2, 14, 48, 48 },
-	{ "arm64-64k-48", TDP_FORMAT_ARM64_S2, 16, 48, 48 },
-	{ "ept-4l", TDP_FORMAT_X86_EPT, 12, 48, 46 },
-	{ "ept-5l", TDP_FORMAT_X86_EPT, 12, 57, 52 },
+	{ "arm64-4k-48", TDP_FORMAT_ARM64_S2, 12, 48, 48, 0 },
+	{ "arm64-16k-48", TDP_FORMAT_ARM64_S2, 14, 48, 48, 0 },
+	{ "arm64-64k-48", TDP_FORMAT_ARM64_S2, 16, 48, 48, 0 },
+	{ "ept-4l", TDP_FORMAT_X86_EPT, 12, 48, 46, 0 },
+	{ "ept-5l", TDP_FORMAT_X86_EPT, 12, 57, 52, 0 },
 	/* without Svvptc every new entry is also passed to flush_range */
-	{ "riscv-sv39x4", TDP_FORMAT_RISCV_G, 12, 41, 44 },
-	{ "riscv-sv48x4", TDP_FORMAT_RISCV_G, 12, 50, 56 },
+	{ "riscv-sv39x4", TDP_FORMAT_RISCV_G, 12, 41, 44, 0 },
+	{ "riscv-sv48x4", TDP_FORMAT_RISCV_G, 12, 50, 56, 0 },
 	{ "riscv-sv48x4-napot", TDP_FORMAT_RISCV_G, 12, 50, 56, TDP_CFG_RISCV_SVNAPOT },
 };
 
