@@ -997,7 +997,9 @@ static void test_napot_group(void **state)
 		assert_int_equal(x.result, TDP_TK_OK);
 		assert_int_equal(x.span_size, 64 * KiB);
 		assert_int_equal(x.hpa, HNAP + k * 4096);
-		assert_int_equal(x.pte, entry(&t.h, t.l0, 16 + k));
+		/* the entry itself, with the A/D of the whole group (A from 3, D from 15) */
+		assert_int_equal(x.pte, entry(&t.h, t.l0, 16 + k) | P_A | P_D);
+		assert_int_equal(x.pte_pa, t.l0 + (16 + k) * 8);
 	}
 	/* ... but nothing else */
 	hb_set(&t.h, t.l0, 16 + 15, LNAP | P_X);

@@ -20,6 +20,8 @@ static int ps_encoding(unsigned int oa_bits)
 	}
 }
 
+/* Only with the format's core compiled in; the register helpers below always are. */
+#if TDP_HAVE_ARM64
 int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 		    const struct tdp_fmt_ops **fops)
 {
@@ -63,6 +65,7 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 	*fops = g == 12 ? &tdp__arm64_4k_fops : g == 14 ? &tdp__arm64_16k_fops : &tdp__arm64_64k_fops;
 	return 0;
 }
+#endif
 
 #define VTCR_SL0_SHIFT   6
 #define VTCR_IRGN0_WBWA  (1ull << 8)

@@ -9,6 +9,8 @@
 	(TDP_CFG_RISCV_SVADU | TDP_CFG_RISCV_SVPBMT | TDP_CFG_RISCV_PMA_MT |               \
 	 TDP_CFG_RISCV_SVNAPOT | TDP_CFG_RISCV_SVVPTC)
 
+/* Only with the format's core compiled in; the register helpers below always are. */
+#if TDP_HAVE_RISCV
 int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 		    const struct tdp_fmt_ops **fops)
 {
@@ -49,6 +51,7 @@ int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 	*fops = &tdp__riscv_g_fops;
 	return 0;
 }
+#endif
 
 #define HGATP_MODE_SHIFT 60
 #define HGATP_VMID_SHIFT 44

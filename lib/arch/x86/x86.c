@@ -7,6 +7,8 @@
 
 #define X86_CFG_FLAGS (TDP_CFG_X86_AD | TDP_CFG_X86_MBEC | TDP_CFG_X86_EXEC_ONLY | TDP_CFG_X86_SVE)
 
+/* Only with the format's core compiled in; the register helpers below always are. */
+#if TDP_HAVE_X86
 int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 		  const struct tdp_fmt_ops **fops)
 {
@@ -40,6 +42,7 @@ int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 	*fops = &tdp__x86_ept_fops;
 	return 0;
 }
+#endif
 
 #define EPTP_MT_WB      6ull
 #define EPTP_PWL_SHIFT  3
