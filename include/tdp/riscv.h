@@ -29,8 +29,9 @@
  * Svadu with menvcfg.ADUE = 1: the hart sets A and D, so leaves are written
  * with A = D = 0 and tdp_test_clear_young()/tdp_collect_dirty() harvest them.
  * Without it (Svade behaviour) a leaf with A = 0, or a store to one with
- * D = 0, faults: the library presets A on every leaf and D on writable ones,
- * and the harvesting calls return -TDP_EOPNOTSUPP.
+ * D = 0, faults: the library presets A on every leaf and D on writable ones
+ * (D follows W through tdp_protect too), and the harvesting calls return
+ * -TDP_EOPNOTSUPP.
  */
 #define TDP_CFG_RISCV_SVADU   (1u << 0)
 /* Svpbmt with menvcfg.PBMTE = 1: memory types go into PBMT (bits 62:61). */
@@ -44,9 +45,13 @@
 /*
  * Svnapot: tdp_map writes 64 KiB NAPOT groups (16 level-0 entries with N = 1)
  * wherever a 64 KiB-aligned group of the range is fully covered and the host
- * address is 64 KiB-aligned with it. Every operation that touches part of a
- * group first rewrites the whole group as ordinary 4 KiB entries, so the 16
- * entries of a group always agree.
+ * address is 64 KiB-aligned with it. A map, unmap or protect that changes
+ * part of a group first rewrites the whole group as ordinary 4 KiB entries
+ * (same translation), so the 16 entries of a group always agree. A group
+ * counts as one 64 KiB leaf elsewhere: tdp_lookup reports size 65536, zap
+ * removes a touched group whole, split leaves groups alone (they are level-0
+ * leaves), and the young/dirty calls read and clear A/D in all 16 entries,
+ * since the hart may set them in any one.
  */
 #define TDP_CFG_RISCV_SVNAPOT (1u << 3)
 /*
@@ -54,6 +59,12 @@
  * change, including a new mapping or a new table, is passed to flush_range.
  */
 #define TDP_CFG_RISCV_SVVPTC  (1u << 4)
+
+/*
+ * Geometry as struct tdp_geometry reports it: root_bits 11, root_size 16384,
+ * root_tables 1 (the widened root is one table of 2048 entries, not
+ * concatenated ones), table_size 4096. An empty entry is 0.
+ */
 
 /* Largest VMID HGATP can hold (VMIDLEN 14). */
 #define TDP_RISCV_VMID_MAX 0x3fffu
