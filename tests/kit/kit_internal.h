@@ -243,6 +243,15 @@ unsigned int tk_neutral_level(enum tdp_format format, int arch);
 /* Reference walker and snapshots                                      */
 
 /*
+ * What every walker shares: the access word is one of READ/WRITE/EXEC (USER
+ * only with one of them) or a PROBE; tk_xlate_start sets every field of x to
+ * "OK, nothing yet" (cheaper than clearing the whole struct on each walk)
+ * and returns the text builder for x->why.
+ */
+bool tk_access_valid(unsigned int access);
+struct tk_text tk_xlate_start(struct tdp_tk_xlate *x);
+
+/*
  * tdp_tk_ref_arm64 with a hint for iterators: *resume (optional) receives
  * the first IPA after x's span, extended over the zero descriptors that
  * follow an invalid one in the same table (they fault the same way through

@@ -18,6 +18,30 @@
 /* ------------------------------------------------------------------ */
 /* Front                                                               */
 
+bool tk_access_valid(unsigned int access)
+{
+	unsigned int kind = access & (TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC);
+
+	if (access & ~(TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC | TDP_TK_USER))
+		return false;
+	if (kind & (kind - 1))
+		return false; /* one kind of access at a time */
+	return kind != 0 || !(access & TDP_TK_USER);
+}
+
+struct tk_text tk_xlate_start(struct tdp_tk_xlate *x)
+{
+	struct tk_text w = { x->why, 0, sizeof(x->why) };
+
+	x->result = TDP_TK_OK;
+	x->level = 0;
+	x->span_base = x->span_size = x->hpa = x->pte = x->pte_pa = 0;
+	x->attr = 0;
+	x->nr_tables = 0;
+	tk_text_reset(&w);
+	return w;
+}
+
 /* The G-stage walker's hart features for a table's configuration flags. */
 static uint32_t riscv_features(uint32_t flags)
 {

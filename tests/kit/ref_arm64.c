@@ -385,17 +385,6 @@ static bool check_perm(uint64_t d, int level, tdp_attr_t attr, unsigned int acce
 /* ------------------------------------------------------------------ */
 /* The walk                                                            */
 
-static bool access_ok(unsigned int access)
-{
-	unsigned int kind = access & (TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC);
-
-	if (access & ~(TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC | TDP_TK_USER))
-		return false;
-	if (kind & (kind - 1))
-		return false; /* one kind at a time */
-	return kind || !(access & TDP_TK_USER);
-}
-
 static void fault_at(struct tdp_tk_xlate *x, struct tk_text *w, enum tdp_tk_result r, int level,
 		     uint64_t d, const char *what)
 {
@@ -415,16 +404,9 @@ int tk_arm64_walk(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *
 	unsigned int shift;
 	tdp_attr_t attr;
 
-	if (!mem || !mem->ptr || !regs || !x || !access_ok(access))
+	if (!mem || !mem->ptr || !regs || !x || !tk_access_valid(access))
 		return -TDP_EINVAL;
-	/* every field is set (cheaper than clearing the whole struct on each walk) */
-	x->result = TDP_TK_OK;
-	x->level = 0;
-	x->span_base = x->span_size = x->hpa = x->pte = x->pte_pa = 0;
-	x->attr = 0;
-	x->nr_tables = 0;
-	w = (struct tk_text){ x->why, 0, sizeof(x->why) };
-	x->why[0] = '\0';
+	w = tk_xlate_start(x);
 	if (resume)
 		*resume = 0;
 	if (!decode_regs(regs, &c, x, &w))

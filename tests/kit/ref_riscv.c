@@ -158,17 +158,6 @@ struct gst {
 	bool pbmt, napot, adue;
 };
 
-static bool access_valid(unsigned int access)
-{
-	unsigned int kind = access & (TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC);
-
-	if (access & ~(TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC | TDP_TK_USER))
-		return false;
-	if (kind & (kind - 1))
-		return false; /* one kind of access at a time */
-	return kind != 0 || !(access & TDP_TK_USER);
-}
-
 /* Decode HGATP; false with x MALFORMED or ADDRESS_SIZE_FAULT. */
 static bool decode_hgatp(const struct tdp_tk_riscv_regs *regs, struct gst *c,
 			 struct tdp_tk_xlate *x, struct tk_text *w)
@@ -427,18 +416,11 @@ int tdp_tk_ref_riscv(const struct tdp_tk_mem *mem, const struct tdp_tk_riscv_reg
 	const void *tbl = NULL;
 	int level;
 
-	if (!mem || !mem->ptr || !regs || !x || !access_valid(access))
+	if (!mem || !mem->ptr || !regs || !x || !tk_access_valid(access))
 		return -TDP_EINVAL;
 	if ((regs->features & ~known) || regs->pa_bits < 32 || regs->pa_bits > 56)
 		return -TDP_EINVAL;
-	/* every field is set (cheaper than clearing the whole struct on each walk) */
-	x->result = TDP_TK_OK;
-	x->level = 0;
-	x->span_base = x->span_size = x->hpa = x->pte = x->pte_pa = 0;
-	x->attr = 0;
-	x->nr_tables = 0;
-	w = (struct tk_text){ x->why, 0, sizeof(x->why) };
-	tk_text_reset(&w);
+	w = tk_xlate_start(x);
 
 	if (!decode_hgatp(regs, &c, x, &w))
 		goto out;

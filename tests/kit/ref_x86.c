@@ -127,17 +127,6 @@ static unsigned int level_shift(int level)
 	return 12 + 9 * (unsigned int)(level - 1);
 }
 
-static bool access_valid(unsigned int access)
-{
-	unsigned int kind = access & (TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC);
-
-	if (access & ~(TDP_TK_READ | TDP_TK_WRITE | TDP_TK_EXEC | TDP_TK_USER))
-		return false;
-	if (kind & (kind - 1))
-		return false; /* one kind of access at a time */
-	return kind != 0 || !(access & TDP_TK_USER);
-}
-
 /* Decode the EPTP; false with x MALFORMED. */
 static bool decode_eptp(const struct tdp_tk_x86_regs *regs, struct ept *c, struct tdp_tk_xlate *x,
 			struct tk_text *w)
@@ -373,19 +362,12 @@ int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *r
 	int level;
 	bool leaf = false;
 
-	if (!mem || !mem->ptr || !regs || !x || !access_valid(access))
+	if (!mem || !mem->ptr || !regs || !x || !tk_access_valid(access))
 		return -TDP_EINVAL;
 	/* MAXPHYADDR: at most 52; every CPU with EPT (64-bit, PAE) has at least 36 */
 	if ((regs->caps & ~known) || regs->maxphyaddr < 36 || regs->maxphyaddr > 52)
 		return -TDP_EINVAL;
-	/* every field is set */
-	x->result = TDP_TK_OK;
-	x->level = 0;
-	x->span_base = x->span_size = x->hpa = x->pte = x->pte_pa = 0;
-	x->attr = 0;
-	x->nr_tables = 0;
-	w = (struct tk_text){ x->why, 0, sizeof(x->why) };
-	tk_text_reset(&w);
+	w = tk_xlate_start(x);
 
 	if (!decode_eptp(regs, &c, x, &w))
 		goto out;
