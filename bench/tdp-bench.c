@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tdp-bench: map/unmap throughput of libtdp next to the memory floor.
+ * tdp-bench: throughput of libtdp's operations next to the hardware floor.
  *
- * For each workload the same run also measures the floor: writing the same
- * number of 8-byte PTE values into pre-faulted memory plus zeroing the same
- * number of table pages. Results are medians over --reps runs, printed as
- * ns per page and as a multiple of the floor.
+ * Every workload runs --reps times on a fresh table. Table memory comes
+ * from a pre-faulted pool and the TLB callbacks only count, so what is
+ * timed is the library. After each timed repetition the same run measures
+ * the floor of that work:
+ *   - bulk rows: zeroing as many table pages as the operation allocated and
+ *     writing as many 8-byte entries as it writes, in a pre-faulted buffer;
+ *   - per-call rows (W4, lookup): a minimal hand-written walker with the
+ *     table's geometry doing the same calls from the root.
+ * Results are checked through tdp_lookup after the first repetition, so a
+ * fast wrong answer is an error, not a number.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +24,23 @@
 
 #include <tdp/tdp.h>
 
-/* ---- a pre-faulted table pool (linear va = pa + offset) ---- */
+#include "bench.h"
+
+#define GPA0 (1ull << 32)
+#define HPA0 (1ull << 35) /* not the GPA: a wrong output address shows in the checks */
+
+/* ------------------------------------------------------------------ */
+/* A pre-faulted table pool (va = pa + linear offset)                   */
+/* ------------------------------------------------------------------ */
+
+#define POOL_PA_BASE 0x80000000ull
 
 struct pool {
 	uint8_t *base;
 	size_t size, used;
-	size_t tsize;     /* table size; only blocks of this size are recycled */
+	size_t tsize;     /* non-root table size: only these are recycled */
 	void **free_list; /* freed tables, linked through their first word */
-	size_t allocs;
+	uint64_t allocs, frees;
 };
 
 static void *pool_zalloc(void *ctx, size_t size)
@@ -32,7 +48,6 @@ static void *pool_zalloc(void *ctx, size_t size)
 	struct pool *p = ctx;
 	void *v;
 
-	p->allocs++;
 	if (size == p->tsize && p->free_list) {
 		v = p->free_list;
 		p->free_list = *p->free_list;
@@ -44,6 +59,7 @@ static void *pool_zalloc(void *ctx, size_t size)
 		v = p->base + off;
 		p->used = off + size;
 	}
+	p->allocs++;
 	memset(v, 0, size);
 	return v;
 }
@@ -52,28 +68,36 @@ static void pool_free(void *ctx, void *va, size_t size)
 {
 	struct pool *p = ctx;
 
+	p->frees++;
 	if (size != p->tsize)
-		return; /* roots are bump-allocated once per table; the pool is reset per run */
+		return; /* a root: bump-allocated, reclaimed by pool_reset */
 	*(void **)va = p->free_list;
 	p->free_list = va;
 }
 
 static const struct tdp_mm_ops pool_ops = { .zalloc_table = pool_zalloc, .free_table = pool_free };
 
-#define POOL_PA_BASE 0x80000000ull
+static void *map_prefaulted(size_t size)
+{
+	void *v = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		       -1, 0);
+
+	if (v == MAP_FAILED)
+		return NULL;
+	memset(v, 1, size); /* touch every page: no faults inside timed regions */
+	return v;
+}
 
 static int pool_init(struct pool *p, size_t size, size_t tsize)
 {
-	p->base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		       -1, 0);
-	if (p->base == MAP_FAILED)
+	p->base = map_prefaulted(size);
+	if (!p->base)
 		return -1;
-	memset(p->base, 0, size); /* pre-fault: no page faults inside timed regions */
 	p->size = size;
-	p->used = 0;
 	p->tsize = tsize;
+	p->used = 0;
 	p->free_list = NULL;
-	p->allocs = 0;
+	p->allocs = p->frees = 0;
 	return 0;
 }
 
@@ -81,29 +105,66 @@ static void pool_reset(struct pool *p)
 {
 	p->used = 0;
 	p->free_list = NULL;
-	p->allocs = 0;
+	p->allocs = p->frees = 0;
 }
 
-/* ---- counting TLB callbacks ---- */
-
-struct tlb_count {
-	size_t range, all;
-};
+/* ------------------------------------------------------------------ */
+/* Counting TLB callbacks                                               */
+/* ------------------------------------------------------------------ */
 
 static void tlb_range(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables)
 {
 	(void)gpa, (void)size, (void)level, (void)tables;
-	((struct tlb_count *)ctx)->range++;
+	(*(uint64_t *)ctx)++;
 }
 
 static void tlb_all(void *ctx)
 {
-	((struct tlb_count *)ctx)->all++;
+	(*(uint64_t *)ctx)++;
 }
 
 static const struct tdp_tlb_ops tlb_ops = { .flush_range = tlb_range, .flush_all = tlb_all };
 
-/* ---- timing ---- */
+/* ------------------------------------------------------------------ */
+/* Configurations                                                       */
+/* ------------------------------------------------------------------ */
+
+struct config {
+	const char *name;
+	enum tdp_format format;
+	unsigned int granule_shift, ia_bits, oa_bits;
+	uint32_t flags;
+	/*
+	 * For the A/D rows: the flag that turns hardware A/D on, and the
+	 * accessed and dirty bits the hardware sets in a leaf (arch-facts: EPT
+	 * bits 8/9, G-stage bits 6/7). 0: the format has none in libtdp.
+	 */
+	uint32_t ad_flag;
+	uint64_t a_bit, d_bit;
+	uint64_t group; /* bytes of a contiguous group map writes (lookup reports it), or 0 */
+};
+
+static const struct config configs[] = {
+	{ "arm64-4k-48", TDP_FORMAT_ARM64_S2, 12, 48, 48, 0, 0, 0, 0, 0 },
+	{ "arm64-16k-48", TDP_FORMAT_ARM64_S2, 14, 48, 48, 0, 0, 0, 0, 0 },
+	{ "arm64-64k-48", TDP_FORMAT_ARM64_S2, 16, 48, 48, 0, 0, 0, 0, 0 },
+	{ "ept-4l", TDP_FORMAT_X86_EPT, 12, 48, 46, 0, TDP_CFG_X86_AD, 1ull << 8, 1ull << 9, 0 },
+	{ "ept-5l", TDP_FORMAT_X86_EPT, 12, 57, 52, 0, TDP_CFG_X86_AD, 1ull << 8, 1ull << 9, 0 },
+	/* no Svvptc: every new entry is also reported to flush_range */
+	{ "riscv-sv39x4", TDP_FORMAT_RISCV_G, 12, 41, 44, 0, TDP_CFG_RISCV_SVADU, 1ull << 6,
+	  1ull << 7, 0 },
+	{ "riscv-sv48x4", TDP_FORMAT_RISCV_G, 12, 50, 56, 0, TDP_CFG_RISCV_SVADU, 1ull << 6,
+	  1ull << 7, 0 },
+	{ "riscv-sv48x4-napot", TDP_FORMAT_RISCV_G, 12, 50, 56, TDP_CFG_RISCV_SVNAPOT,
+	  TDP_CFG_RISCV_SVADU, 1ull << 6, 1ull << 7, 64u << 10 },
+};
+#define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
+
+/* ------------------------------------------------------------------ */
+/* Timing and statistics                                                */
+/* ------------------------------------------------------------------ */
+
+#define MAX_REPS 101
 
 static double now_ns(void)
 {
@@ -120,259 +181,978 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-struct stat3 {
-	double med, min, max;
-};
-
-static struct stat3 stats(double *v, int n)
+static struct bench_stat stats(double *v, int n, double per)
 {
-	struct stat3 s;
+	struct bench_stat s;
 
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	s.min = v[0];
-	s.max = v[n - 1];
-	s.med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	s.min = v[0] / per;
+	s.max = v[n - 1] / per;
+	s.med = (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) / per;
 	return s;
 }
 
-/* ---- the floor ---- */
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
 
+/* Keeps results alive so the compiler cannot drop the floor's work. */
 static volatile uint64_t sink;
 
-/* Write `npte` PTE-like values and zero `ntables` pages of `tsize` bytes. */
-static double floor_once(uint8_t *buf, size_t npte, size_t ntables, size_t tsize)
+/* ------------------------------------------------------------------ */
+/* Floors                                                               */
+/* ------------------------------------------------------------------ */
+
+struct floorbuf {
+	uint8_t *base;
+	size_t size;
+};
+
+/*
+ * Bulk floor: zero `tables` pages of `tsize` bytes, then write `entries`
+ * 8-byte values (zeros when `clear`), the bytes an operation of that shape
+ * cannot avoid writing.
+ */
+static double floor_bulk(struct floorbuf *fb, uint64_t entries, uint64_t tables, size_t tsize,
+			 bool clear)
 {
-	uint64_t *pt = (uint64_t *)buf;
+	uint64_t *pt = (uint64_t *)fb->base;
+	uint64_t v = clear ? 0 : 0x7c3;
 	double t0 = now_ns();
 
-	for (size_t i = 0; i < ntables; i++)
-		memset(buf + i * tsize, 0, tsize);
-	for (size_t i = 0; i < npte; i++)
-		pt[i] = (i << 12) | 0x7c3;
-	__asm__ volatile("" ::: "memory");
-	sink = pt[npte / 2];
+	for (uint64_t i = 0; i < tables; i++)
+		memset(fb->base + i * tsize, 0, tsize);
+	for (uint64_t i = 0; i < entries; i++)
+		pt[i] = clear ? 0 : (i << 12) | v;
+	__asm__ volatile("" : : "r"(pt) : "memory");
+	sink = entries ? pt[entries / 2] : 0;
 	return now_ns() - t0;
 }
 
-/* ---- workloads ---- */
-
-struct config {
-	const char *name;
-	enum tdp_format format;
-	unsigned int granule_shift, ia_bits, oa_bits;
-	uint32_t flags;
+/*
+ * The minimal walker: a radix tree with the table's geometry whose entries
+ * are host pointers with bit 0 as "valid". No attributes, no checks, no
+ * batching: the least a per-call walk from the root can cost.
+ */
+struct mini {
+	unsigned int levels, page_shift, bits, root_bits;
+	size_t tsize;
+	uint8_t *mem;    /* tables are carved from here, zeroed when taken */
+	size_t used, size;
+	uint64_t *root;
 };
 
-static const struct config configs[] = {
-	{ "arm64-4k-48", TDP_FORMAT_ARM64_S2, 12, 48, 48, 0 },
-	{ "arm64-16k-48", TDP_FORMAT_ARM64_S2, 14, 48, 48, 0 },
-	{ "arm64-64k-48", TDP_FORMAT_ARM64_S2, 16, 48, 48, 0 },
-	{ "ept-4l", TDP_FORMAT_X86_EPT, 12, 48, 46, 0 },
-	{ "ept-5l", TDP_FORMAT_X86_EPT, 12, 57, 52, 0 },
-	/* without Svvptc every new entry is also passed to flush_range */
-	{ "riscv-sv39x4", TDP_FORMAT_RISCV_G, 12, 41, 44, 0 },
-	{ "riscv-sv48x4", TDP_FORMAT_RISCV_G, 12, 50, 56, 0 },
-	{ "riscv-sv48x4-napot", TDP_FORMAT_RISCV_G, 12, 50, 56, TDP_CFG_RISCV_SVNAPOT },
-};
-
-struct workload {
-	const char *name;
-	uint64_t size;      /* bytes mapped */
-	unsigned int level; /* leaf level used */
-};
-
-struct result {
-	const char *config, *workload, *op;
-	uint64_t pages;   /* leaf entries written */
-	size_t tables;    /* table pages allocated */
-	struct stat3 ns;  /* whole-call time */
-	struct stat3 flo; /* floor time */
-	size_t flushes;
-};
-
-static int run(const struct config *c, const struct workload *w, int reps, struct pool *pool,
-	       uint8_t *floorbuf, struct result out[2])
+static uint64_t *mini_table(struct mini *m, size_t size)
 {
-	double map_ns[64], unmap_ns[64], map_floor[64], unmap_floor[64];
-	struct tdp_config cfg = {
-		.format = c->format,
-		.ia_bits = c->ia_bits,
-		.oa_bits = c->oa_bits,
-		.granule_shift = c->granule_shift,
-		.flags = c->flags,
-		.mm = &pool_ops,
-		.mm_ctx = pool,
-		.linear_offset = (uintptr_t)pool->base - POOL_PA_BASE,
-		.tlb = &tlb_ops,
-	};
-	struct tlb_count tc = { 0 };
-	uint64_t leaf, npages = 0;
-	size_t tables = 0, flushes = 0, map_flushes = 0;
+	uint64_t *t;
 
-	cfg.tlb_ctx = &tc;
-	for (int r = 0; r < reps; r++) {
-		struct tdp_pgtable pgt;
-		double t0;
-		size_t a0;
-		int ret;
+	if (m->used + size > m->size)
+		return NULL;
+	t = (uint64_t *)(m->mem + m->used);
+	m->used += size;
+	memset(t, 0, size);
+	return t;
+}
 
-		pool_reset(pool);
-		tc.range = 0;
-		ret = tdp_pgtable_init(&pgt, &cfg);
-		if (ret)
-			return ret;
-		leaf = tdp_level_size(&pgt, w->level);
-		npages = w->size / leaf;
-		a0 = pool->allocs;
-		t0 = now_ns();
-		ret = tdp_map(&pgt, 1ull << 32, POOL_PA_BASE << 4, w->size, TDP_PROT_RWX,
-			      TDP_MAP_MAX_LEVEL(w->level), NULL);
-		map_ns[r] = now_ns() - t0;
-		if (ret)
-			return ret;
-		tables = pool->allocs - a0;
-		map_flushes = tc.range;
-		tc.range = 0;
-		t0 = now_ns();
-		ret = tdp_unmap(&pgt, 1ull << 32, w->size, NULL);
-		unmap_ns[r] = now_ns() - t0;
-		if (ret)
-			return ret;
-		flushes = tc.range;
-		tdp_pgtable_destroy(&pgt);
-		map_floor[r] = floor_once(floorbuf, npages, tables, (size_t)1 << c->granule_shift);
-		/* Unmapping writes the same number of PTE bytes (coarsest level: fewer). */
-		unmap_floor[r] = floor_once(floorbuf, npages, 0, (size_t)1 << c->granule_shift);
+static int mini_reset(struct mini *m, const struct tdp_pgtable *pgt, struct floorbuf *fb)
+{
+	m->levels = pgt->geo.levels;
+	m->page_shift = pgt->geo.page_shift;
+	m->bits = pgt->geo.bits_per_level;
+	m->root_bits = pgt->geo.root_bits;
+	m->tsize = pgt->geo.table_size;
+	m->mem = fb->base;
+	m->size = fb->size;
+	m->used = 0;
+	m->root = mini_table(m, (size_t)8 << m->root_bits);
+	return m->root ? 0 : -1;
+}
+
+static inline uint64_t *mini_slot(const struct mini *m, uint64_t *t, uint64_t gpa, unsigned int l)
+{
+	uint64_t idx = gpa >> (m->page_shift + l * m->bits);
+
+	if (l != m->levels - 1)
+		idx &= (1ull << m->bits) - 1;
+	return t + idx;
+}
+
+/* Map one page: walk down, linking zeroed tables where entries are empty. */
+static int mini_map(struct mini *m, uint64_t gpa, uint64_t hpa)
+{
+	uint64_t *t = m->root;
+
+	for (unsigned int l = m->levels - 1; l > 0; l--) {
+		uint64_t *e = mini_slot(m, t, gpa, l);
+
+		if (!(*e & 1)) {
+			uint64_t *n = mini_table(m, m->tsize);
+
+			if (!n)
+				return -1;
+			*e = (uint64_t)(uintptr_t)n | 1;
+		}
+		t = (uint64_t *)(uintptr_t)(*e & ~1ull);
 	}
-	out[0] = (struct result){ c->name, w->name, "map", npages, tables, stats(map_ns, reps),
-				  stats(map_floor, reps), map_flushes };
-	out[1] = (struct result){ c->name, w->name, "unmap", npages, 0, stats(unmap_ns, reps),
-				  stats(unmap_floor, reps), flushes };
+	*mini_slot(m, t, gpa, 0) = hpa | 0x7c3;
 	return 0;
 }
 
-static void usage(void)
+/* Walk to the page's entry: NULL if a table on the way is missing. */
+static uint64_t *mini_find(const struct mini *m, uint64_t gpa)
 {
-	fprintf(stderr, "usage: tdp-bench [--reps N] [--csv] [--config NAME]...\nconfigs:");
-	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
-		fprintf(stderr, " %s", configs[i].name);
-	fprintf(stderr, " (default: all)\n");
+	uint64_t *t = m->root;
+
+	for (unsigned int l = m->levels - 1; l > 0; l--) {
+		uint64_t e = *mini_slot(m, t, gpa, l);
+
+		if (!(e & 1))
+			return NULL;
+		t = (uint64_t *)(uintptr_t)(e & ~1ull);
+	}
+	return mini_slot(m, t, gpa, 0);
 }
+
+/* ------------------------------------------------------------------ */
+/* One table per repetition                                             */
+/* ------------------------------------------------------------------ */
+
+struct env {
+	const struct config *c;
+	struct pool pool;
+	struct floorbuf fb;
+	uint64_t flushes; /* TLB callback counter */
+	int reps;
+	uint64_t size, calls;
+	struct bench_row *rows;
+	size_t nrows, cap;
+};
+
+static int table_new(struct env *v, struct tdp_pgtable *pgt, uint32_t extra_flags)
+{
+	struct tdp_config cfg = {
+		.format = v->c->format,
+		.ia_bits = v->c->ia_bits,
+		.oa_bits = v->c->oa_bits,
+		.granule_shift = v->c->granule_shift,
+		.flags = v->c->flags | extra_flags,
+		.mm = &pool_ops,
+		.mm_ctx = &v->pool,
+		.linear_offset = (uintptr_t)v->pool.base - POOL_PA_BASE,
+		.tlb = &tlb_ops,
+		.tlb_ctx = &v->flushes,
+	};
+
+	pool_reset(&v->pool);
+	return tdp_pgtable_init(pgt, &cfg);
+}
+
+static int add_row(struct env *v, const struct bench_row *r)
+{
+	if (v->nrows == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		struct bench_row *n = realloc(v->rows, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		v->rows = n;
+		v->cap = cap;
+	}
+	v->rows[v->nrows++] = *r;
+	return 0;
+}
+
+static int fail(const struct env *v, const char *what, long ret)
+{
+	fprintf(stderr, "tdp-bench: %s: %s: %ld\n", v->c->name, what, ret);
+	return -1;
+}
+
+/* The mapping must translate gpa to hpa with a leaf of `size` and the attributes. */
+static int expect(const struct env *v, const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa,
+		  uint64_t size, tdp_attr_t prot)
+{
+	struct tdp_lookup_result res;
+	int ret = tdp_lookup(pgt, gpa, &res);
+
+	if (ret)
+		return fail(v, "check: lookup", ret);
+	/* a page inside a contiguous group reports the group */
+	if (v->c->group && size < v->c->group && res.size == v->c->group)
+		size = v->c->group;
+	if (res.hpa != hpa || res.size != size || (res.attr & TDP_PROT_MASK) != prot) {
+		fprintf(stderr, "tdp-bench: %s: check at gpa %#llx: hpa %#llx size %#llx attr %#x\n",
+			v->c->name, (unsigned long long)gpa, (unsigned long long)res.hpa,
+			(unsigned long long)res.size, res.attr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Spot checks of a range mapped with leaves of `leaf`: first, middle and last. */
+static int expect_range(const struct env *v, const struct tdp_pgtable *pgt, uint64_t size,
+			uint64_t leaf, tdp_attr_t prot)
+{
+	const uint64_t at[3] = { 0, (size / 2) & ~(leaf - 1), size - leaf };
+
+	for (int i = 0; i < 3; i++)
+		if (expect(v, pgt, GPA0 + at[i], HPA0 + at[i], leaf, prot))
+			return -1;
+	return 0;
+}
+
+/* Nothing left: the range is empty and every table went back to the pool. */
+static int expect_empty(const struct env *v, const struct tdp_pgtable *pgt, uint64_t size)
+{
+	struct tdp_lookup_result res;
+	uint64_t live = v->pool.allocs - v->pool.frees;
+
+	if (tdp_lookup(pgt, GPA0, &res) != -TDP_ENOENT ||
+	    tdp_lookup(pgt, GPA0 + size - tdp_page_size(pgt), &res) != -TDP_ENOENT)
+		return fail(v, "check: still mapped after teardown", 0);
+	if (live != 1)
+		return fail(v, "check: tables not freed (live pages incl. root)", (long)live);
+	return 0;
+}
+
+/* Size a row's floor buffer needs: its tables and its entries. */
+static int floor_fits(const struct env *v, uint64_t entries, uint64_t tables, size_t tsize)
+{
+	if (tables * tsize > v->fb.size || entries * 8 > v->fb.size)
+		return fail(v, "floor buffer too small (use a smaller --size)", 0);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bulk workloads: one call over a range                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Map [GPA0, GPA0 + size) with leaves of `level` in one call and unmap it in
+ * one call (W1/W2/W3).
+ */
+static int wl_map_unmap(struct env *v, const char *name, uint64_t size, unsigned int level,
+			const char *unit)
+{
+	double t_map[MAX_REPS], t_unmap[MAX_REPS], f_map[MAX_REPS], f_unmap[MAX_REPS];
+	uint64_t leaf = 0, n = 0, tables = 0, fl_map = 0, fl_unmap = 0;
+
+	for (int r = 0; r < v->reps; r++) {
+		struct tdp_pgtable pgt;
+		uint64_t a0;
+		double t0;
+		int ret = table_new(v, &pgt, 0);
+
+		if (ret)
+			return fail(v, "init", ret);
+		leaf = tdp_level_size(&pgt, level);
+		n = size / leaf;
+		a0 = v->pool.allocs;
+		v->flushes = 0;
+		t0 = now_ns();
+		ret = tdp_map(&pgt, GPA0, HPA0, size, TDP_PROT_RWX, TDP_MAP_MAX_LEVEL(level), NULL);
+		t_map[r] = now_ns() - t0;
+		if (ret)
+			return fail(v, "map", ret);
+		tables = v->pool.allocs - a0;
+		fl_map = v->flushes;
+		if (r == 0 && expect_range(v, &pgt, size, leaf, TDP_PROT_RWX))
+			return -1;
+		v->flushes = 0;
+		t0 = now_ns();
+		ret = tdp_unmap(&pgt, GPA0, size, NULL);
+		t_unmap[r] = now_ns() - t0;
+		if (ret)
+			return fail(v, "unmap", ret);
+		fl_unmap = v->flushes;
+		if (r == 0 && expect_empty(v, &pgt, size))
+			return -1;
+		tdp_pgtable_destroy(&pgt);
+		if (floor_fits(v, n, tables, v->pool.tsize))
+			return -1;
+		f_map[r] = floor_bulk(&v->fb, n, tables, v->pool.tsize, false);
+		f_unmap[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, true);
+	}
+	struct bench_row m = { v->c->name, name, "map", unit, n, 1, n, tables,
+			       stats(t_map, v->reps, (double)n), median(f_map, v->reps) / (double)n,
+			       fl_map };
+	struct bench_row u = { v->c->name, name, "unmap", unit, n, 1, n, 0,
+			       stats(t_unmap, v->reps, (double)n),
+			       median(f_unmap, v->reps) / (double)n, fl_unmap };
+
+	return add_row(v, &m) || add_row(v, &u) ? -1 : 0;
+}
+
+/* Map [GPA0, GPA0 + size) untimed; the caller times one operation on it. */
+static int setup_mapped(struct env *v, struct tdp_pgtable *pgt, uint64_t size, unsigned int level,
+			uint32_t extra_flags)
+{
+	int ret = table_new(v, pgt, extra_flags);
+
+	if (ret)
+		return fail(v, "init", ret);
+	ret = tdp_map(pgt, GPA0, HPA0, size, TDP_PROT_RWX, TDP_MAP_MAX_LEVEL(level), NULL);
+	if (ret)
+		return fail(v, "map (setup)", ret);
+	return 0;
+}
+
+/* W5: split size bytes of first-level blocks into pages, one call. */
+static int wl_split(struct env *v)
+{
+	double t[MAX_REPS], f[MAX_REPS];
+	uint64_t n = 0, tables = 0, fl = 0, page = 0, block = 0;
+
+	for (int r = 0; r < v->reps; r++) {
+		struct tdp_pgtable pgt;
+		uint64_t a0;
+		double t0;
+		int ret;
+
+		if (setup_mapped(v, &pgt, v->size, 1, 0))
+			return -1;
+		page = tdp_page_size(&pgt);
+		block = tdp_level_size(&pgt, 1);
+		n = v->size / page;
+		a0 = v->pool.allocs;
+		v->flushes = 0;
+		t0 = now_ns();
+		ret = tdp_split(&pgt, GPA0, v->size, 0, NULL);
+		t[r] = now_ns() - t0;
+		if (ret)
+			return fail(v, "split", ret);
+		tables = v->pool.allocs - a0;
+		fl = v->flushes;
+		if (r == 0 && expect_range(v, &pgt, v->size, page, TDP_PROT_RWX))
+			return -1;
+		tdp_pgtable_destroy(&pgt);
+		if (floor_fits(v, n, tables, v->pool.tsize))
+			return -1;
+		f[r] = floor_bulk(&v->fb, n, tables, v->pool.tsize, false);
+	}
+	(void)block;
+	struct bench_row row = { v->c->name, "W5", "split", "page", n, 1, n, tables,
+				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n, fl };
+
+	return add_row(v, &row);
+}
+
+/* zap of W1's table (everything, no budget) and write-protect of W1's range. */
+static int wl_zap_protect(struct env *v)
+{
+	double tz[MAX_REPS], tp[MAX_REPS], fz[MAX_REPS], fp[MAX_REPS];
+	uint64_t n = 0, flz = 0, flp = 0;
+
+	for (int r = 0; r < v->reps; r++) {
+		struct tdp_pgtable pgt;
+		struct tdp_zap_result zr;
+		double t0;
+		int ret;
+
+		if (setup_mapped(v, &pgt, v->size, 0, 0))
+			return -1;
+		n = v->size / tdp_page_size(&pgt);
+		v->flushes = 0;
+		t0 = now_ns();
+		ret = tdp_protect(&pgt, GPA0, v->size, TDP_PROT_W, 0, NULL);
+		tp[r] = now_ns() - t0;
+		if (ret)
+			return fail(v, "protect", ret);
+		flp = v->flushes;
+		if (r == 0 && expect_range(v, &pgt, v->size, tdp_page_size(&pgt),
+					   TDP_PROT_RWX & ~TDP_PROT_W))
+			return -1;
+		v->flushes = 0;
+		t0 = now_ns();
+		ret = tdp_zap(&pgt, GPA0, v->size, 0, &zr);
+		tz[r] = now_ns() - t0;
+		if (ret)
+			return fail(v, "zap", ret);
+		flz = v->flushes;
+		if (r == 0 && (expect_empty(v, &pgt, v->size) || zr.removed_start > GPA0 ||
+			       zr.removed_end < GPA0 + v->size))
+			return fail(v, "check: zap result", 0);
+		tdp_pgtable_destroy(&pgt);
+		if (floor_fits(v, n, 0, v->pool.tsize))
+			return -1;
+		fp[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, false);
+		fz[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, true);
+	}
+	struct bench_row p = { v->c->name, "protect", "wrprot", "page", n, 1, n, 0,
+			       stats(tp, v->reps, (double)n), median(fp, v->reps) / (double)n, flp };
+	struct bench_row z = { v->c->name, "zap", "zap", "page", n, 1, n, 0,
+			       stats(tz, v->reps, (double)n), median(fz, v->reps) / (double)n, flz };
+
+	return add_row(v, &p) || add_row(v, &z) ? -1 : 0;
+}
+
+/* The hardware's part of A/D: set the accessed and dirty bits of every leaf. */
+static int touch_all(struct env *v, struct tdp_pgtable *pgt, uint64_t size)
+{
+	struct tdp_iter it;
+	uint64_t n = 0;
+
+	tdp_for_each_entry(it, pgt, GPA0, GPA0 + size)
+	{
+		struct tdp_entry e;
+
+		tdp_iter_entry(&it, &e);
+		if (e.valid && !e.table) {
+			*it.ptep |= v->c->a_bit | v->c->d_bit;
+			n++;
+		}
+	}
+	return n ? 0 : fail(v, "touch: no leaves", 0);
+}
+
+/* Harvesting after every page was read and written: young, then dirty. */
+static int wl_ad(struct env *v)
+{
+	double ty[MAX_REPS], td[MAX_REPS], fy[MAX_REPS], fd[MAX_REPS];
+	uint64_t n = 0, fly = 0, fld = 0, *bitmap = NULL;
+
+	for (int r = 0; r < v->reps; r++) {
+		struct tdp_pgtable pgt;
+		bool young = false;
+		double t0;
+		int ret;
+
+		if (setup_mapped(v, &pgt, v->size, 0, v->c->ad_flag))
+			return -1;
+		n = v->size / tdp_page_size(&pgt);
+		if (!bitmap) {
+			bitmap = calloc((n + 63) / 64, 8);
+			if (!bitmap)
+				return fail(v, "bitmap", -ENOMEM);
+		}
+		memset(bitmap, 0, (n + 63) / 64 * 8);
+		if (touch_all(v, &pgt, v->size))
+			goto err;
+		v->flushes = 0;
+		t0 = now_ns();
+		ret = tdp_test_clear_young(&pgt, GPA0, v->size, &young);
+		ty[r] = now_ns() - t0;
+		fly = v->flushes;
+		if (ret || !young) {
+			fail(v, "young", ret);
+			goto err;
+		}
+		v->flushes = 0;
+		t0 = now_ns();
+		ret = tdp_collect_dirty(&pgt, GPA0, v->size, bitmap);
+		td[r] = now_ns() - t0;
+		fld = v->flushes;
+		if (ret) {
+			fail(v, "dirty", ret);
+			goto err;
+		}
+		for (uint64_t i = 0; i < n; i++)
+			if (!(bitmap[i / 64] >> (i % 64) & 1)) {
+				fail(v, "check: clean page reported after a write", (long)i);
+				goto err;
+			}
+		tdp_pgtable_destroy(&pgt);
+		if (floor_fits(v, n, 0, v->pool.tsize))
+			goto err;
+		fy[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, false);
+		fd[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, false);
+	}
+	free(bitmap);
+	struct bench_row y = { v->c->name, "young", "clear", "page", n, 1, n, 0,
+			       stats(ty, v->reps, (double)n), median(fy, v->reps) / (double)n, fly };
+	struct bench_row d = { v->c->name, "dirty", "collect", "page", n, 1, n, 0,
+			       stats(td, v->reps, (double)n), median(fd, v->reps) / (double)n, fld };
+
+	return add_row(v, &y) || add_row(v, &d) ? -1 : 0;
+err:
+	free(bitmap);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Per-call workloads                                                   */
+/* ------------------------------------------------------------------ */
+
+/*
+ * W4: `calls` separate one-page maps, the way a fault handler makes them
+ * (top up the memory cache, then map), then as many one-page unmaps.
+ */
+static int wl_faults(struct env *v)
+{
+	double t_map[MAX_REPS], t_unmap[MAX_REPS], f_map[MAX_REPS], f_unmap[MAX_REPS];
+	uint64_t tables = 0, fl_map = 0, fl_unmap = 0, page = 0;
+	const uint64_t n = v->calls;
+
+	for (int r = 0; r < v->reps; r++) {
+		struct tdp_pgtable pgt;
+		struct tdp_memcache mc;
+		struct mini mini;
+		uint64_t a0;
+		size_t need;
+		double t0;
+		int ret = table_new(v, &pgt, 0);
+
+		if (ret)
+			return fail(v, "init", ret);
+		page = tdp_page_size(&pgt);
+		need = (size_t)tdp_map_pages_needed(&pgt, GPA0, HPA0, page, 0);
+		tdp_memcache_init(&mc);
+		a0 = v->pool.allocs;
+		v->flushes = 0;
+		t0 = now_ns();
+		for (uint64_t i = 0; i < n; i++) {
+			ret = tdp_memcache_topup(&pgt, &mc, need);
+			if (!ret)
+				ret = tdp_map(&pgt, GPA0 + i * page, HPA0 + i * page, page, TDP_PROT_RWX,
+					      0, &mc);
+			if (ret)
+				return fail(v, "W4 map", ret);
+		}
+		t_map[r] = now_ns() - t0;
+		tables = v->pool.allocs - a0 - mc.nr;
+		fl_map = v->flushes;
+		if (r == 0 && expect_range(v, &pgt, n * page, page, TDP_PROT_RWX))
+			return -1;
+		v->flushes = 0;
+		t0 = now_ns();
+		for (uint64_t i = 0; i < n; i++) {
+			ret = tdp_unmap(&pgt, GPA0 + i * page, page, &mc);
+			if (ret)
+				return fail(v, "W4 unmap", ret);
+		}
+		t_unmap[r] = now_ns() - t0;
+		fl_unmap = v->flushes;
+		tdp_memcache_drain(&pgt, &mc);
+		if (r == 0 && expect_empty(v, &pgt, n * page))
+			return -1;
+
+		/* the floor: the same calls through the minimal walker */
+		if (mini_reset(&mini, &pgt, &v->fb))
+			return fail(v, "floor buffer too small", 0);
+		tdp_pgtable_destroy(&pgt);
+		t0 = now_ns();
+		for (uint64_t i = 0; i < n; i++)
+			if (mini_map(&mini, GPA0 + i * page, HPA0 + i * page))
+				return fail(v, "floor buffer too small (use fewer --calls)", 0);
+		f_map[r] = now_ns() - t0;
+		t0 = now_ns();
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t *e = mini_find(&mini, GPA0 + i * page);
+
+			if (e)
+				*e = 0;
+		}
+		f_unmap[r] = now_ns() - t0;
+	}
+	struct bench_row m = { v->c->name, "W4", "map", "call", n, n, n, tables,
+			       stats(t_map, v->reps, (double)n), median(f_map, v->reps) / (double)n,
+			       fl_map };
+	struct bench_row u = { v->c->name, "W4", "unmap", "call", n, n, n, 0,
+			       stats(t_unmap, v->reps, (double)n),
+			       median(f_unmap, v->reps) / (double)n, fl_unmap };
+
+	return add_row(v, &m) || add_row(v, &u) ? -1 : 0;
+}
+
+/* Random page addresses in [0, size): xorshift, the same sequence every run. */
+static void random_offsets(uint64_t *out, uint64_t n, uint64_t size, uint64_t page)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull, pages = size / page;
+
+	for (uint64_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		out[i] = (x % pages) * page + (x >> 52) % page;
+	}
+}
+
+/* `calls` lookups of random addresses in W1's table. */
+static int wl_lookup(struct env *v)
+{
+	double t[MAX_REPS], f[MAX_REPS];
+	const uint64_t n = v->calls;
+	uint64_t *off = malloc(n * sizeof(*off));
+
+	if (!off)
+		return fail(v, "malloc", -ENOMEM);
+	for (int r = 0; r < v->reps; r++) {
+		struct tdp_pgtable pgt;
+		struct mini mini;
+		uint64_t sum = 0, page;
+		double t0;
+
+		if (setup_mapped(v, &pgt, v->size, 0, 0))
+			goto err;
+		page = tdp_page_size(&pgt);
+		random_offsets(off, n, v->size, page);
+		t0 = now_ns();
+		for (uint64_t i = 0; i < n; i++) {
+			struct tdp_lookup_result res;
+
+			if (tdp_lookup(&pgt, GPA0 + off[i], &res)) {
+				fail(v, "lookup", (long)i);
+				goto err;
+			}
+			sum += res.hpa;
+		}
+		t[r] = now_ns() - t0;
+		sink = sum;
+		if (r == 0) {
+			uint64_t want = 0;
+
+			for (uint64_t i = 0; i < n; i++)
+				want += HPA0 + off[i];
+			if (sum != want) {
+				fail(v, "check: lookup results", 0);
+				goto err;
+			}
+		}
+		/* the floor: the minimal walker finding the same entries */
+		if (mini_reset(&mini, &pgt, &v->fb)) {
+			fail(v, "floor buffer too small", 0);
+			goto err;
+		}
+		tdp_pgtable_destroy(&pgt);
+		for (uint64_t a = 0; a < v->size; a += page)
+			if (mini_map(&mini, GPA0 + a, HPA0 + a)) {
+				fail(v, "floor buffer too small (use a smaller --size)", 0);
+				goto err;
+			}
+		sum = 0;
+		t0 = now_ns();
+		for (uint64_t i = 0; i < n; i++) {
+			const uint64_t *e = mini_find(&mini, GPA0 + off[i]);
+
+			sum += e ? (*e & ~0xfffull) + (off[i] & (page - 1)) : 0;
+		}
+		f[r] = now_ns() - t0;
+		sink = sum;
+	}
+	free(off);
+	struct bench_row row = { v->c->name, "lookup", "lookup", "call", n, n, 0, 0,
+				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n, 0 };
+
+	return add_row(v, &row);
+err:
+	free(off);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Driver                                                               */
+/* ------------------------------------------------------------------ */
+
+enum {
+	WL_W1 = 1u << 0,
+	WL_W2 = 1u << 1,
+	WL_W3 = 1u << 2,
+	WL_W4 = 1u << 3,
+	WL_W5 = 1u << 4,
+	WL_ZAP = 1u << 5, /* zap and protect share their setup */
+	WL_LOOKUP = 1u << 6,
+	WL_AD = 1u << 7,
+};
+
+static const struct {
+	const char *name;
+	unsigned int bit;
+	const char *what;
+} workloads[] = {
+	{ "W1", WL_W1, "map --size bytes as smallest pages in one call, unmap in one call" },
+	{ "W2", WL_W2, "the same as first-level blocks (2M; 32M on 16K, 512M on 64K)" },
+	{ "W3", WL_W3, "map 64 GiB as 1 GiB blocks, unmap (4K-granule formats)" },
+	{ "W4", WL_W4, "--calls one-page maps from a topped-up memory cache, then one-page unmaps" },
+	{ "W5", WL_W5, "split --size bytes of first-level blocks into pages" },
+	{ "zap", WL_ZAP, "write-protect W1's range, then zap it (two rows)" },
+	{ "lookup", WL_LOOKUP, "--calls lookups of random addresses in W1's range" },
+	{ "ad", WL_AD, "A/D harvesting over W1's range after every page was written" },
+};
+#define NWORKLOADS (sizeof(workloads) / sizeof(workloads[0]))
+
+/* Does the format have a leaf level of exactly `size` bytes? */
+static bool has_leaf_size(struct env *v, uint64_t size, unsigned int *level)
+{
+	struct tdp_pgtable pgt;
+	bool found = false;
+
+	if (table_new(v, &pgt, 0))
+		return false;
+	for (unsigned int l = 0; l < pgt.geo.levels; l++)
+		if (tdp_level_size(&pgt, l) == size && (pgt.geo.leaf_levels_mask >> l & 1)) {
+			*level = l;
+			found = true;
+		}
+	tdp_pgtable_destroy(&pgt);
+	return found;
+}
+
+static int run_config(struct env *v, unsigned int wl)
+{
+	unsigned int l1g;
+	int ret = 0;
+
+	if (wl & WL_W1)
+		ret |= wl_map_unmap(v, "W1", v->size, 0, "page");
+	if (!ret && (wl & WL_W2))
+		ret |= wl_map_unmap(v, "W2", v->size, 1, "block");
+	if (!ret && (wl & WL_W3) && has_leaf_size(v, 1ull << 30, &l1g))
+		ret |= wl_map_unmap(v, "W3", 64ull << 30, l1g, "block");
+	if (!ret && (wl & WL_W4))
+		ret |= wl_faults(v);
+	if (!ret && (wl & WL_W5))
+		ret |= wl_split(v);
+	if (!ret && (wl & WL_ZAP))
+		ret |= wl_zap_protect(v);
+	if (!ret && (wl & WL_LOOKUP))
+		ret |= wl_lookup(v);
+	if (!ret && (wl & WL_AD) && v->c->ad_flag)
+		ret |= wl_ad(v);
+	return ret;
+}
+
+/* Is the format compiled in (-Darchs)? */
+static bool built(const struct config *c)
+{
+	struct env v = { .c = c };
+	struct tdp_pgtable pgt;
+	bool ok;
+
+	if (pool_init(&v.pool, 1u << 20, (size_t)1 << c->granule_shift))
+		return false;
+	ok = table_new(&v, &pgt, 0) == 0;
+	if (ok)
+		tdp_pgtable_destroy(&pgt);
+	munmap(v.pool.base, v.pool.size);
+	return ok;
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	default: break;
+	}
+	if (*end || v == 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: tdp-bench [options]\n"
+		"  --config NAME       run this configuration (repeatable; default: all built)\n"
+		"  --workload LIST     comma-separated workloads (default: all)\n"
+		"  --size BYTES        range of W1, W2, W5, zap, protect, lookup, ad (default 1G;\n"
+		"                      a multiple of 1G, suffixes K M G)\n"
+		"  --calls N           calls of W4 and lookup (default 262144)\n"
+		"  --reps N            repetitions, 1..%d (default 5)\n"
+		"  --format FMT        table (default), csv or json\n"
+		"  --csv, --json       short for --format csv / json\n"
+		"  --plot FILE.svg     also draw ns per unit as a bar chart\n"
+		"  --list              list configurations and workloads\n",
+		MAX_REPS);
+}
+
+static void list(void)
+{
+	printf("configurations:\n");
+	for (size_t i = 0; i < NCONFIGS; i++)
+		printf("  %-20s%s\n", configs[i].name, built(&configs[i]) ? "" : " (not built)");
+	printf("workloads:\n");
+	for (size_t i = 0; i < NWORKLOADS; i++)
+		printf("  %-8s %s\n", workloads[i].name, workloads[i].what);
+}
+
+static int parse_workloads(const char *arg, unsigned int *wl)
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+
+		for (i = 0; i < NWORKLOADS; i++)
+			if (!strcmp(t, workloads[i].name))
+				break;
+		if (i == NWORKLOADS) {
+			fprintf(stderr, "tdp-bench: unknown workload '%s' (see --list)\n", t);
+			return -1;
+		}
+		*wl |= workloads[i].bit;
+	}
+	return 0;
+}
+
+#ifdef __clang__
+#define CC_NAME "clang " __clang_version__
+#else
+#define CC_NAME "gcc " __VERSION__
+#endif
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = { { "reps", required_argument, NULL, 'r' },
-					      { "csv", no_argument, NULL, 'c' },
-					      { "config", required_argument, NULL, 'f' },
-					      { "help", no_argument, NULL, 'h' },
-					      { NULL, 0, NULL, 0 } };
-	const char *only[8];
-	int nonly = 0, reps = 5, csv = 0, o;
-	struct result res[64];
-	int nres = 0;
-	struct pool pool;
-	uint8_t *floorbuf;
-	const size_t floor_size = (1u << 21) * 8 + (64u << 20);
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' }, { "workload", required_argument, NULL, 'w' },
+		{ "size", required_argument, NULL, 's' },   { "calls", required_argument, NULL, 'n' },
+		{ "reps", required_argument, NULL, 'r' },   { "format", required_argument, NULL, 'f' },
+		{ "csv", no_argument, NULL, 'C' },          { "json", no_argument, NULL, 'J' },
+		{ "plot", required_argument, NULL, 'p' },   { "list", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 }
+	};
+	struct env v = { .reps = 5, .size = 1ull << 30, .calls = 262144 };
+	const char *only[NCONFIGS], *format = "table", *plot = NULL;
+	unsigned int wl = 0;
+	int nonly = 0, o, ret = 0;
 
-	while ((o = getopt_long(argc, argv, "r:cf:h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (o) {
-		case 'r':
-			reps = atoi(optarg);
-			if (reps < 1 || reps > 64) {
-				fprintf(stderr, "--reps must be 1..64\n");
+		case 'c': {
+			size_t i;
+
+			for (i = 0; i < NCONFIGS; i++)
+				if (!strcmp(optarg, configs[i].name))
+					break;
+			if (i == NCONFIGS) {
+				fprintf(stderr, "tdp-bench: unknown configuration '%s' (see --list)\n",
+					optarg);
+				return 2;
+			}
+			if (nonly < (int)NCONFIGS)
+				only[nonly++] = configs[i].name;
+			break;
+		}
+		case 'w':
+			if (parse_workloads(optarg, &wl))
+				return 2;
+			break;
+		case 's':
+			if (parse_size(optarg, &v.size) || v.size % (1ull << 30) || v.size > (64ull << 30)) {
+				fprintf(stderr, "tdp-bench: --size must be 1G..64G in whole GiB\n");
 				return 2;
 			}
 			break;
-		case 'c':
-			csv = 1;
+		case 'n':
+			if (parse_size(optarg, &v.calls) || v.calls > (1ull << 24)) {
+				fprintf(stderr, "tdp-bench: --calls must be 1..16M\n");
+				return 2;
+			}
+			break;
+		case 'r':
+			v.reps = atoi(optarg);
+			if (v.reps < 1 || v.reps > MAX_REPS) {
+				fprintf(stderr, "tdp-bench: --reps must be 1..%d\n", MAX_REPS);
+				return 2;
+			}
 			break;
 		case 'f':
-			if (nonly < 8)
-				only[nonly++] = optarg;
+			format = optarg;
 			break;
+		case 'C':
+			format = "csv";
+			break;
+		case 'J':
+			format = "json";
+			break;
+		case 'p':
+			plot = optarg;
+			break;
+		case 'l':
+			list();
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
 		default:
-			usage();
-			return o == 'h' ? 0 : 2;
+			usage(stderr);
+			return 2;
 		}
 	}
-	floorbuf = mmap(NULL, floor_size, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (floorbuf == MAP_FAILED) {
-		perror("mmap");
-		return 1;
+	if (optind < argc || (strcmp(format, "table") && strcmp(format, "csv") &&
+			      strcmp(format, "json"))) {
+		usage(stderr);
+		return 2;
 	}
-	memset(floorbuf, 1, floor_size);
+	if (!wl)
+		wl = ~0u;
 
-	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
-		const struct config *c = &configs[i];
-		struct workload w[2] = { { "1GiB-pages", 1ull << 30, 0 }, { "1GiB-blocks", 1ull << 30, 1 } };
-		int want = nonly == 0;
-		struct tdp_pgtable probe;
-		struct tlb_count probe_tc = { 0 };
-		struct tdp_config pc = { .format = c->format, .ia_bits = c->ia_bits,
-					 .oa_bits = c->oa_bits, .granule_shift = c->granule_shift,
-					 .mm = &pool_ops, .tlb = &tlb_ops, .tlb_ctx = &probe_tc };
+	/*
+	 * The floor buffer holds the most a row writes: W1's entries (8 bytes
+	 * per 4 KiB) or its tables, or W4's minimal-walker tables.
+	 */
+	{
+		uint64_t pages = v.size >> 12 > v.calls ? v.size >> 12 : v.calls;
 
-		for (int k = 0; k < nonly; k++)
-			want |= strcmp(only[k], c->name) == 0;
-		if (!want)
-			continue;
-		/* skip formats this build leaves out (-Darchs) */
-		{
-			struct pool tmp;
-
-			if (pool_init(&tmp, 1u << 20, (size_t)1 << c->granule_shift)) {
-				perror("mmap");
-				return 1;
-			}
-			pc.mm_ctx = &tmp;
-			pc.linear_offset = (uintptr_t)tmp.base - POOL_PA_BASE;
-			if (tdp_pgtable_init(&probe, &pc)) {
-				munmap(tmp.base, tmp.size);
-				continue;
-			}
-			tdp_pgtable_destroy(&probe);
-			munmap(tmp.base, tmp.size);
-		}
-		if (pool_init(&pool, 64u << 20, (size_t)1 << c->granule_shift)) {
-			perror("mmap");
+		v.fb.size = (size_t)(pages * 8 + (pages / 512 + 64) * 4096 * 2 + (1u << 20));
+		v.fb.base = map_prefaulted(v.fb.size);
+		if (!v.fb.base) {
+			perror("tdp-bench: mmap");
 			return 1;
 		}
-		if (c->granule_shift == 16)
-			w[1].size = 2ull << 30; /* two 512 MiB blocks */
-		for (int k = 0; k < 2; k++) {
-			int ret = run(c, &w[k], reps, &pool, floorbuf, &res[nres]);
+	}
+	for (size_t i = 0; i < NCONFIGS && !ret; i++) {
+		const struct config *c = &configs[i];
+		size_t tsize = (size_t)1 << c->granule_shift;
+		uint64_t pages = (v.size >> 12 > v.calls ? v.size >> 12 : v.calls);
+		bool want = nonly == 0;
 
-			if (ret) {
-				fprintf(stderr, "%s %s: error %d\n", c->name, w[k].name, ret);
-				return 1;
+		for (int k = 0; k < nonly; k++)
+			want |= only[k] == c->name;
+		if (!want)
+			continue;
+		if (!built(c)) {
+			if (nonly) {
+				fprintf(stderr, "tdp-bench: %s is not built (-Darchs)\n", c->name);
+				ret = 1;
 			}
-			nres += 2;
+			continue;
 		}
-		munmap(pool.base, pool.size);
+		v.c = c;
+		/* a table per 512 pages at most, twice over for W5's blocks, plus roots */
+		if (pool_init(&v.pool, (size_t)((pages / 512 + 256) * tsize * 2 + (1u << 20)),
+			      tsize)) {
+			perror("tdp-bench: mmap");
+			return 1;
+		}
+		if (run_config(&v, wl))
+			ret = 1;
+		munmap(v.pool.base, v.pool.size);
 	}
+	if (ret)
+		return ret;
 
-	if (csv)
-		printf("config,workload,op,leaf_pages,tables,ns_per_page_med,ns_per_page_min,"
-		       "ns_per_page_max,floor_ns_per_page,x_floor,tlb_flushes\n");
-	else
-		printf("%-18s %-12s %-5s %8s %6s %12s %12s %12s %11s %8s %7s\n", "config",
-		       "workload", "op", "pages", "tables", "ns/page med", "min", "max",
-		       "floor ns/pg", "x floor", "flushes");
-	for (int i = 0; i < nres; i++) {
-		const struct result *r = &res[i];
-		double pg = (double)r->pages;
+	if (!strcmp(format, "csv")) {
+		report_csv(stdout, v.rows, v.nrows);
+	} else if (!strcmp(format, "json")) {
+		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME };
 
-		if (csv)
-			printf("%s,%s,%s,%llu,%zu,%.3f,%.3f,%.3f,%.3f,%.2f,%zu\n", r->config, r->workload,
-			       r->op, (unsigned long long)r->pages, r->tables, r->ns.med / pg,
-			       r->ns.min / pg, r->ns.max / pg, r->flo.med / pg, r->ns.med / r->flo.med,
-			       r->flushes);
-		else
-			printf("%-18s %-12s %-5s %8llu %6zu %12.3f %12.3f %12.3f %11.3f %8.2f %7zu\n",
-			       r->config, r->workload, r->op, (unsigned long long)r->pages, r->tables,
-			       r->ns.med / pg, r->ns.min / pg, r->ns.max / pg, r->flo.med / pg,
-			       r->ns.med / r->flo.med, r->flushes);
+		report_json(stdout, &meta, v.rows, v.nrows);
+	} else {
+		report_table(stdout, v.rows, v.nrows);
 	}
+	if (plot) {
+		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME };
+
+		if (report_svg(plot, &meta, v.rows, v.nrows)) {
+			fprintf(stderr, "tdp-bench: %s: %s\n", plot, strerror(errno));
+			return 1;
+		}
+	}
+	free(v.rows);
 	return 0;
 }

@@ -26,5 +26,5 @@ echo "== build-test: gcc -Wall -Wextra -Werror =="
 run build-test -Dwerror=true -Dbench=true
 echo "== build-san: AddressSanitizer + UndefinedBehaviorSanitizer =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	run build-san -Dwerror=true -Dbench=false -Db_sanitize=address,undefined -Db_lundef=false \
+	run build-san -Dwerror=true -Dbench=true -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fno-sanitize-recover=all

@@ -12,9 +12,9 @@ static bool pgt_ok(const struct tdp_pgtable *pgt)
 	return pgt && pgt->fops;
 }
 
-static bool aligned(const struct tdp_pgtable *pgt, uint64_t v)
+static uint64_t page_mask(const struct tdp_pgtable *pgt)
 {
-	return (v & ((1ull << pgt->geo.page_shift) - 1)) == 0;
+	return (1ull << pgt->geo.page_shift) - 1;
 }
 
 /* A non-empty, page-aligned [gpa, gpa + size) inside the input range. */
@@ -22,7 +22,7 @@ static int check_in(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size)
 {
 	if (!pgt_ok(pgt))
 		return -TDP_EINVAL;
-	if (size == 0 || !aligned(pgt, gpa) || !aligned(pgt, size))
+	if (size == 0 || ((gpa | size) & page_mask(pgt)))
 		return -TDP_EINVAL;
 	if (gpa + size < gpa || gpa + size > (1ull << pgt->cfg.ia_bits))
 		return -TDP_ERANGE;
@@ -31,22 +31,19 @@ static int check_in(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size)
 
 static int check_out(const struct tdp_pgtable *pgt, uint64_t hpa, uint64_t size)
 {
-	if (!aligned(pgt, hpa))
+	if (hpa & page_mask(pgt))
 		return -TDP_EINVAL;
 	if (hpa + size < hpa || hpa + size > (1ull << pgt->cfg.oa_bits))
 		return -TDP_ERANGE;
 	return 0;
 }
 
-/* Bits 12..15 carry format-specific attributes; the format decides about them. */
+/*
+ * Bits 12..15 carry format-specific attributes; the format's map decides
+ * about them (and about every combination) itself.
+ */
 #define ATTR_FMT_MASK 0xf000u
-
-static bool attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
-{
-	if (attr & ~(TDP_PROT_MASK | TDP_MT_MASK | TDP_SW_MASK | ATTR_FMT_MASK))
-		return false;
-	return pgt->fops->attr_ok(pgt, attr);
-}
+#define ATTR_KNOWN    (TDP_PROT_MASK | TDP_MT_MASK | TDP_SW_MASK | ATTR_FMT_MASK)
 
 int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 {
@@ -144,7 +141,7 @@ int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size, 
 
 	if (ret)
 		return ret;
-	if (!attr_ok(pgt, attr))
+	if (attr & ~ATTR_KNOWN)
 		return -TDP_EINVAL;
 	return pgt->fops->map(pgt, gpa, hpa, size, attr, flags, mc);
 }

@@ -252,8 +252,13 @@ static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int 
 			l++;
 			continue;
 		}
+		if (l == 0) {
+			/* level-0 entries never point to tables: nothing below to free */
+			idx[l] = FMT_ENTRIES;
+			continue;
+		}
 		pte = ((uint64_t *)tbl[l])[idx[l]++];
-		if (l > 0 && pte_valid(pte) && pte_is_table(pte, l)) {
+		if (pte_valid(pte) && pte_is_table(pte, l)) {
 			l--;
 			tbl[l] = tdp_pa_to_va(p, pte_table_pa(pte));
 			idx[l] = 0;
@@ -734,11 +739,103 @@ static uint64_t map_pass(const struct tdp_pgtable *p, const struct map_plan *pl,
 	return restart;
 }
 
-static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t size,
-		   tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc_in)
+/* Index of addr's entry in a non-root table of level l. */
+static inline uint64_t tbl_idx(uint64_t addr, unsigned int l)
 {
-	struct map_plan pl = { .gpa = gpa, .hpa = hpa, .e = gpa + size,
-			       .tmpl = fmt_attr_tmpl(p, attr),
+	return (addr >> lvl_shift(l)) & (FMT_ENTRIES - 1);
+}
+
+/*
+ * Walk from the root towards the entry of level `stop` for addr, through
+ * tables only, recording addr's entry on each level passed in path[].
+ * Returns the level it stopped at: `stop`, or a higher level whose entry is
+ * empty or a leaf. Nothing is written: the per-call fast paths below start
+ * with it, so it is kept to a load, a test and an index per level.
+ */
+static inline unsigned int walk_path(const struct tdp_pgtable *p, uint64_t addr, unsigned int stop,
+				     uint64_t **path)
+{
+	void *(*p2v)(void *, uint64_t) = p->cfg.mm->phys_to_virt;
+	const uintptr_t off = p->cfg.linear_offset;
+	unsigned int m = top_level(p);
+	uint64_t *ptep = (uint64_t *)p->root + (addr >> lvl_shift(m)); /* addr < 2^ia: no mask */
+
+	for (;; m--) {
+		uint64_t pte = pte_load(ptep), pa;
+		uint64_t *t;
+
+		path[m] = ptep;
+		if (m == stop || !pte_is_table(pte, m))
+			return m;
+		pa = pte_table_pa(pte);
+		t = p2v ? p2v(p->cfg.mm_ctx, pa) : (uint64_t *)(uintptr_t)(pa + off);
+		ptep = t + tbl_idx(addr, m - 1);
+	}
+}
+
+/*
+ * The fault-style case: the range is exactly one leaf of level l. One walk
+ * from the root, linking tables from the cache where entries are empty.
+ * Returns false, having changed nothing, when the walk meets a block or a
+ * different leaf: those need the general path's break-before-make and
+ * splitting.
+ */
+static bool map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
+		    uint64_t tmpl, uint32_t flags, struct tdp_memcache *mc)
+{
+	const uint64_t new = pte_mk_leaf(tmpl, hpa, l);
+	uint64_t *path[TDP_MAX_LEVELS], *ptep, pte;
+	unsigned int m = walk_path(p, gpa, l, path), linked = 0;
+
+	ptep = path[m];
+	pte = pte_load(ptep);
+	if (pte_valid(pte)) {
+		/* the same leaf again (a spurious fault) is done; anything else is not ours */
+		return m == l && !(flags & TDP_MAP_NOREPLACE) && !pte_is_table(pte, l) &&
+		       pte_same(pte, new);
+	}
+	for (; m > l; m--) {
+		uint64_t *n = mc_pop(mc);
+
+		fill_invalid(p, n, FMT_ENTRIES);
+		pte_store_release(ptep, pte_mk_table(p, tdp_va_to_pa(p, n)));
+		ptep = n + tbl_idx(gpa, m - 1);
+		if (!linked)
+			linked = m;
+	}
+	pte_store(ptep, new);
+	if (fmt_flush_on_install(p)) {
+		/* what the general path's gather reports: the highest new entry */
+		unsigned int hi = linked ? linked : l;
+
+		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa & ~(lvl_size(hi) - 1), lvl_size(hi),
+					linked ? TDP_LEVEL_ANY : (int)l, false);
+	}
+	return true;
+}
+
+/* The level of the single leaf a map of exactly [gpa, gpa + size) writes, or -1. */
+static inline int single_leaf_level(uint64_t gpa, uint64_t hpa, uint64_t size, uint32_t mask)
+{
+	for (unsigned int l = 0; l < TDP_MAX_LEVELS; l++) {
+		if (lvl_size(l) > size)
+			return -1;
+		if (lvl_size(l) == size)
+			return ((mask >> l) & 1) && !((gpa | hpa) & (size - 1)) ? (int)l : -1;
+	}
+	return -1;
+}
+
+/*
+ * Everything map_one declines, and every range of more than one leaf. Kept
+ * out of line so the fault path in fmt_map stays a small function.
+ */
+static __attribute__((noinline)) int map_general(struct tdp_pgtable *p, uint64_t gpa,
+						 uint64_t hpa, uint64_t size, uint64_t tmpl,
+						 uint32_t flags, int one,
+						 struct tdp_memcache *mc_in)
+{
+	struct map_plan pl = { .gpa = gpa, .hpa = hpa, .e = gpa + size, .tmpl = tmpl,
 			       .mask = geo_map_leaf_mask(&p->geo, flags) };
 	struct tdp_memcache local, *mc;
 	struct edge_blocks eb;
@@ -758,6 +855,10 @@ static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t s
 	ret = tdp__mc_prepare(p, mc_in, geo_map_need(&p->geo, gpa, hpa, size, flags), &local, &mc);
 	if (ret)
 		return ret;
+	if (!mc_in && one >= 0 && map_one(p, gpa, hpa, (unsigned int)one, tmpl, flags, mc)) {
+		tdp__mc_finish(p, mc_in, &local);
+		return 0;
+	}
 	gather_init(&g);
 	find_edge_blocks(p, gpa, pl.e, NULL, &eb);
 	split_edge_blocks(p, &eb, mc, &g);
@@ -770,6 +871,27 @@ static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t s
 	}
 	tdp__mc_finish(p, mc_in, &local);
 	return 0;
+}
+
+static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t size,
+		   tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc)
+{
+	uint64_t tmpl;
+	int one;
+
+	if (!fmt_attr_ok(p, attr))
+		return -TDP_EINVAL;
+	tmpl = fmt_attr_tmpl(p, attr);
+	one = single_leaf_level(gpa, hpa, size, geo_map_leaf_mask(&p->geo, flags));
+	/*
+	 * One leaf from a cache that holds enough: the per-call path. Anything
+	 * it declines takes the general path, which also gives the errors in
+	 * their usual order.
+	 */
+	if (one >= 0 && mc && mc_holds(p, mc, top_level(p) - (unsigned int)one) &&
+	    map_one(p, gpa, hpa, (unsigned int)one, tmpl, flags, mc))
+		return 0;
+	return map_general(p, gpa, hpa, size, tmpl, flags, one, mc);
 }
 
 /* ------------------------------------------------------------------ */
@@ -838,6 +960,34 @@ static int clear_range(const struct tdp_pgtable *p, uint64_t s, uint64_t e, uint
 	return 0;
 }
 
+/*
+ * The fault-style case: [gpa, gpa + size) is exactly one leaf, not part of
+ * a group. Clear it and the table entries it leaves pointing to empty
+ * tables, from one walk, with one invalidation; then free those tables.
+ * Returns false, having changed nothing, for anything else.
+ */
+static bool unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size)
+{
+	uint64_t *path[TDP_MAX_LEVELS], pte;
+	unsigned int m = walk_path(p, gpa, 0, path), k, top = top_level(p);
+
+	pte = pte_load(path[m]);
+	if (!pte_valid(pte) || lvl_size(m) != size || (gpa & (size - 1)) || pte_is_cont(pte, m))
+		return false;
+	pte_store(path[m], fmt_invalid(p));
+	for (k = m; k < top && table_empty(path[k] - tbl_idx(gpa, k), tbl_idx(gpa, k)); k++)
+		pte_store(path[k + 1], fmt_invalid(p));
+	if (k == m)
+		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa, size, (int)m, false);
+	else
+		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa & ~(lvl_size(k) - 1), lvl_size(k),
+					TDP_LEVEL_ANY, true);
+	/* unreachable once flushed, and empty: nothing below them to free */
+	for (unsigned int j = m; j < k; j++)
+		p->cfg.mm->free_table(p->cfg.mm_ctx, path[j] - tbl_idx(gpa, j), p->geo.table_size);
+	return true;
+}
+
 static int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 		     struct tdp_memcache *mc_in)
 {
@@ -847,6 +997,8 @@ static int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 	struct gather g;
 	int ret;
 
+	if (unmap_one(p, gpa, size))
+		return 0;
 	ret = tdp__mc_prepare(p, mc_in, find_edge_blocks(p, gpa, gpa + size, NULL, &eb), &local,
 			      &mc);
 	if (ret)
@@ -1193,6 +1345,5 @@ const struct tdp_fmt_ops FMT_OPS = {
 	.iter_next = fmt_iter_next,
 	.iter_restart = fmt_iter_restart,
 	.iter_entry = fmt_iter_entry,
-	.attr_ok = fmt_attr_ok,
 	.prot_change_ok = fmt_prot_change_ok,
 };

@@ -32,8 +32,6 @@ struct tdp_fmt_ops {
 	void (*iter_next)(struct tdp_iter *it);
 	void (*iter_restart)(struct tdp_iter *it);
 	void (*iter_entry)(const struct tdp_iter *it, struct tdp_entry *e);
-	/* Can the format express this attribute word on this table? */
-	bool (*attr_ok)(const struct tdp_pgtable *pgt, tdp_attr_t attr);
 	/* Is (old & ~clear) | set expressible for every attribute old it may meet? */
 	bool (*prot_change_ok)(const struct tdp_pgtable *pgt, tdp_attr_t clear, tdp_attr_t set);
 };

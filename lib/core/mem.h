@@ -59,6 +59,13 @@ static inline void *mc_pop(struct tdp_memcache *mc)
 	return page;
 }
 
+/* The caller's cache can give `need` pages of this table's size (no error reported). */
+static inline bool mc_holds(const struct tdp_pgtable *pgt, const struct tdp_memcache *mc,
+			    size_t need)
+{
+	return need == 0 || (mc->page_size == pgt->geo.table_size && mc->nr >= need);
+}
+
 /*
  * Make `*use` a cache holding at least `need` pages: the caller's (checked)
  * or, when mc is NULL, `local` filled from the allocator. Returns 0,

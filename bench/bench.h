@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tdp-bench: what the workloads measure and what the report prints.
+ *
+ * The driver (tdp-bench.c) fills one bench_row per (configuration,
+ * workload, operation); report.c prints the rows as a table, CSV or JSON
+ * and draws them as an SVG bar chart. The two share nothing else.
+ */
+#ifndef TDP_BENCH_H
+#define TDP_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Median, minimum and maximum over the repetitions, in ns per unit. */
+struct bench_stat {
+	double med, min, max;
+};
+
+struct bench_row {
+	const char *config;   /* "ept-4l", "arm64-4k-48", ... */
+	const char *workload; /* "W1", ..., "W5", "zap", "protect", "lookup", "young", "dirty" */
+	const char *op;       /* "map", "unmap", "split", "zap", "wrprot", "lookup", ... */
+	const char *unit;     /* what ns are divided by: "page" (4K/16K/64K leaf) or "call" */
+	uint64_t units;       /* number of units in one repetition */
+	uint64_t calls;       /* library calls in one repetition */
+	uint64_t entries;     /* entries the operation writes (the floor writes as many) */
+	uint64_t tables;      /* table pages allocated (the floor zeroes as many) */
+	struct bench_stat ns; /* ns per unit */
+	double floor_ns;      /* the floor's median ns per unit; < 0: no floor for this row */
+	uint64_t flushes;     /* TLB callbacks (flush_range + flush_all) of one repetition */
+};
+
+/* Run parameters echoed in JSON output. */
+struct bench_meta {
+	int reps;
+	uint64_t size;    /* bytes of the W1/W2/W5/zap/protect range */
+	uint64_t calls;   /* W4 and lookup calls */
+	const char *cc;   /* compiler that built the library and tdp-bench */
+};
+
+/* x floor: median / floor median, or a negative value when the row has no floor. */
+static inline double bench_ratio(const struct bench_row *r)
+{
+	return r->floor_ns > 0 ? r->ns.med / r->floor_ns : -1.0;
+}
+
+/* Fixed-width table for people (the default output). */
+void report_table(FILE *f, const struct bench_row *rows, size_t n);
+/* One header line, then one line per row; numbers unrounded enough to re-plot. */
+void report_csv(FILE *f, const struct bench_row *rows, size_t n);
+/* {"meta": {...}, "rows": [{...}, ...]}; strings escaped, no NaN/Inf emitted. */
+void report_json(FILE *f, const struct bench_meta *meta, const struct bench_row *rows, size_t n);
+/*
+ * A horizontal bar chart of ns per unit (median, with a min..max whisker and
+ * the floor as a tick), one group per workload/op, one bar per
+ * configuration, on a log scale so 0.3 ns and 3000 ns rows both read.
+ * Returns 0, or -1 with errno set if the file cannot be written.
+ */
+int report_svg(const char *path, const struct bench_meta *meta, const struct bench_row *rows,
+	       size_t n);
+
+#endif
