@@ -75,6 +75,14 @@ struct tdp_pgtable {
 	struct tdp_geometry geo;
 	void *root;
 	uint64_t root_pa;
+	/*
+	 * Internal, set at init: the leaf template of each protection-only
+	 * attribute word (TDP_PROT_* bits, normal write-back memory, no
+	 * software bits) and, in bit i of prot_ok, whether word i is valid
+	 * here, so that a fault's map does not decode its attributes.
+	 */
+	uint64_t prot_tmpl[TDP_PROT_MASK + 1];
+	uint32_t prot_ok;
 };
 
 /*

@@ -18,7 +18,8 @@ static uint64_t page_mask(const struct tdp_pgtable *pgt)
 }
 
 /* A non-empty, page-aligned [gpa, gpa + size) inside the input range. */
-static int check_in(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size)
+static inline __attribute__((always_inline)) int check_in(const struct tdp_pgtable *pgt,
+							 uint64_t gpa, uint64_t size)
 {
 	if (!pgt_ok(pgt))
 		return -TDP_EINVAL;
@@ -96,7 +97,7 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 		return -TDP_ERANGE;
 	}
 	pgt->fops = fops;
-	fops->prepare_root(pgt);
+	fops->prepare(pgt);
 	return 0;
 }
 

@@ -233,6 +233,21 @@ static inline void gather_range(struct gather *g, uint64_t base, uint64_t size, 
 	g->tables |= table;
 }
 
+/* No valid entry among the n entries at t. */
+static inline bool entries_empty(const uint64_t *t, uint64_t n)
+{
+	uint64_t any = 0;
+
+	/*
+	 * Plain loads OR-ed together so the compiler can vectorise: validity
+	 * bits are only ever set by the library itself (never by the hardware),
+	 * so a torn or stale read cannot hide one.
+	 */
+	for (uint64_t i = 0; i < n; i++)
+		any |= t[i];
+	return !(any & FMT_VALID_MASK);
+}
+
 /* Free an unlinked subtree whose entries sit at `level`; only after its flush. */
 static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int level)
 {
@@ -245,16 +260,14 @@ static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int 
 	for (;;) {
 		uint64_t pte;
 
+		/* level-0 and empty tables hold no table to free (the common case: emptied ones) */
+		if (idx[l] == 0 && (l == 0 || entries_empty(tbl[l], FMT_ENTRIES)))
+			idx[l] = FMT_ENTRIES;
 		if (idx[l] == FMT_ENTRIES) {
 			p->cfg.mm->free_table(p->cfg.mm_ctx, tbl[l], p->geo.table_size);
 			if (l == level)
 				return;
 			l++;
-			continue;
-		}
-		if (l == 0) {
-			/* level-0 entries never point to tables: nothing below to free */
-			idx[l] = FMT_ENTRIES;
 			continue;
 		}
 		pte = ((uint64_t *)tbl[l])[idx[l]++];
@@ -445,7 +458,8 @@ static uint64_t build_split(const struct tdp_pgtable *p, uint64_t blk, unsigned 
 	for (;;) {
 		uint64_t i, cb, child;
 
-		if (idx[m] == FMT_ENTRIES) {
+		/* no entry of a table at or below the target is split: skip the scan */
+		if (idx[m] == FMT_ENTRIES || m == 0 || (!pr->edges && m <= pr->target)) {
 			if (m == top)
 				break;
 			m++;
@@ -646,14 +660,36 @@ static inline uint64_t plan_leaf(const struct map_plan *pl, uint64_t addr, unsig
 	return pte_mk_leaf(pl->tmpl, pa, l);
 }
 
+/* Write n planned leaves from the entry at ptep (for base) on, whatever was there. */
+static inline void write_leaves(uint64_t *ptep, const struct map_plan *pl, uint64_t base,
+				uint64_t n, unsigned int l)
+{
+	uint64_t sz = lvl_size(l), pa = pl->hpa + (base - pl->gpa);
+
+	if (FMT_CONT_BITS && l == 0 && base < pl->ce && base + n * sz > pl->cs) {
+		if (base >= pl->cs && base + n * sz <= pl->ce) {
+			for (uint64_t i = 0; i < n; i++)
+				pte_store(ptep + i, pte_mk_cont_leaf(pl->tmpl, pa + i * sz, 0));
+		} else {
+			for (uint64_t i = 0; i < n; i++)
+				pte_store(ptep + i, plan_leaf(pl, base + i * sz, 0));
+		}
+		return;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		pte_store(ptep + i, pte_mk_leaf(pl->tmpl, pa + i * sz, l));
+}
+
 /*
  * Write the planned leaf into the iterator's (empty) entry and the leaves
  * that follow it while they are empty, in the same table and inside the
  * range. Leaves on one level share the plan's alignment test, so the run
  * needs no re-planning; the iterator is left on the last entry written.
+ * `fresh`: the table was linked by this pass, so every entry is empty and
+ * the run goes to the end of the range or table without looking.
  * Returns the number of entries written.
  */
-static inline uint64_t map_run(struct tdp_iter *it, const struct map_plan *pl)
+static inline uint64_t map_run(struct tdp_iter *it, const struct map_plan *pl, bool fresh)
 {
 	unsigned int l = it->level;
 	uint64_t sz = lvl_size(l), base = it->addr & ~(sz - 1);
@@ -664,7 +700,10 @@ static inline uint64_t map_run(struct tdp_iter *it, const struct map_plan *pl)
 
 	if (n > entries - idx)
 		n = entries - idx;
-	if (FMT_CONT_BITS && l == 0 && pl->ce != pl->cs) {
+	if (fresh) {
+		write_leaves(ptep, pl, base, n, l);
+		i = n;
+	} else if (FMT_CONT_BITS && l == 0 && pl->ce != pl->cs) {
 		pte_store(ptep, plan_leaf(pl, base, 0));
 		for (i = 1; i < n && !pte_valid(ptep[i]); i++)
 			pte_store(ptep + i, plan_leaf(pl, base + i * sz, 0));
@@ -693,6 +732,7 @@ static uint64_t map_pass(const struct tdp_pgtable *p, const struct map_plan *pl,
 	uint64_t restart = NO_ADDR, e = pl->e;
 	struct tdp_iter it;
 	bool descend = true;
+	void *fresh = NULL; /* the table this pass linked last */
 
 	for (it_start(&it, p, s, e, 0); it.valid; it_next(&it, descend)) {
 		unsigned int l = it.level;
@@ -707,7 +747,7 @@ static uint64_t map_pass(const struct tdp_pgtable *p, const struct map_plan *pl,
 
 			descend = false;
 			if (!pte_valid(old)) {
-				uint64_t n = map_run(&it, pl);
+				uint64_t n = map_run(&it, pl, it.tables[l] == fresh);
 
 				if (fmt_flush_on_install(p))
 					gather_range(g, base, n * sz, (int)l, false);
@@ -726,6 +766,7 @@ static uint64_t map_pass(const struct tdp_pgtable *p, const struct map_plan *pl,
 
 			fill_invalid(p, t, FMT_ENTRIES);
 			pte_store_release(it.ptep, pte_mk_table(p, tdp_va_to_pa(p, t)));
+			fresh = t;
 			if (fmt_flush_on_install(p))
 				gather_range(g, base, sz, (int)l, false);
 		} else if (!pte_is_table(old, l)) {
@@ -780,15 +821,25 @@ static inline unsigned int walk_path(const struct tdp_pgtable *p, uint64_t addr,
  * different leaf: those need the general path's break-before-make and
  * splitting.
  */
-static bool map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
+static inline __attribute__((always_inline)) bool
+map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 		    uint64_t tmpl, uint32_t flags, struct tdp_memcache *mc)
 {
+	void *(*p2v)(void *, uint64_t) = p->cfg.mm->phys_to_virt;
+	const uintptr_t off = p->cfg.linear_offset;
 	const uint64_t new = pte_mk_leaf(tmpl, hpa, l);
-	uint64_t *path[TDP_MAX_LEVELS], *ptep, pte;
-	unsigned int m = walk_path(p, gpa, l, path), linked = 0;
+	unsigned int m = top_level(p), linked = 0;
+	uint64_t *ptep = (uint64_t *)p->root + (gpa >> lvl_shift(m)), pte = pte_load(ptep);
 
-	ptep = path[m];
-	pte = pte_load(ptep);
+	/* walk_path without the path: this is the loop every fault runs */
+	while (m > l && pte_is_table(pte, m)) {
+		uint64_t pa = pte_table_pa(pte);
+		uint64_t *t = p2v ? p2v(p->cfg.mm_ctx, pa) : (uint64_t *)(uintptr_t)(pa + off);
+
+		m--;
+		ptep = t + tbl_idx(gpa, m);
+		pte = pte_load(ptep);
+	}
 	if (pte_valid(pte)) {
 		/* the same leaf again (a spurious fault) is done; anything else is not ours */
 		return m == l && !(flags & TDP_MAP_NOREPLACE) && !pte_is_table(pte, l) &&
@@ -879,9 +930,15 @@ static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t s
 	uint64_t tmpl;
 	int one;
 
-	if (!fmt_attr_ok(p, attr))
-		return -TDP_EINVAL;
-	tmpl = fmt_attr_tmpl(p, attr);
+	if (!(attr & ~TDP_PROT_MASK)) {
+		if (!((p->prot_ok >> attr) & 1))
+			return -TDP_EINVAL;
+		tmpl = p->prot_tmpl[attr];
+	} else {
+		if (!fmt_attr_ok(p, attr))
+			return -TDP_EINVAL;
+		tmpl = fmt_attr_tmpl(p, attr);
+	}
 	one = single_leaf_level(gpa, hpa, size, geo_map_leaf_mask(&p->geo, flags));
 	/*
 	 * One leaf from a cache that holds enough: the per-call path. Anything
@@ -898,13 +955,16 @@ static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t s
 /* unmap and zap                                                        */
 /* ------------------------------------------------------------------ */
 
-/* Scan from the entry last touched: neighbours of a live entry are likely live. */
+/*
+ * Is the table empty? The neighbours of the entry last cleared are looked
+ * at first: when they are live (a sequential unmap) that answers at once.
+ */
 static bool table_empty(const uint64_t *t, uint64_t hint)
 {
-	for (uint64_t i = 0; i < FMT_ENTRIES; i++)
-		if (pte_valid(t[(hint + i) & (FMT_ENTRIES - 1)]))
-			return false;
-	return true;
+	if (pte_valid(t[(hint + 1) & (FMT_ENTRIES - 1)]) ||
+	    pte_valid(t[(hint - 1) & (FMT_ENTRIES - 1)]))
+		return false;
+	return entries_empty(t, FMT_ENTRIES);
 }
 
 /*
@@ -966,7 +1026,8 @@ static int clear_range(const struct tdp_pgtable *p, uint64_t s, uint64_t e, uint
  * tables, from one walk, with one invalidation; then free those tables.
  * Returns false, having changed nothing, for anything else.
  */
-static bool unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size)
+static inline __attribute__((always_inline)) bool
+unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size)
 {
 	uint64_t *path[TDP_MAX_LEVELS], pte;
 	unsigned int m = walk_path(p, gpa, 0, path), k, top = top_level(p);
@@ -1220,9 +1281,16 @@ static int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_
 }
 #endif
 
-static void fmt_prepare_root(struct tdp_pgtable *p)
+static void fmt_prepare(struct tdp_pgtable *p)
 {
 	fill_invalid(p, p->root, (uint64_t)1 << p->geo.root_bits);
+	p->prot_ok = 0;
+	for (tdp_attr_t a = 0; a <= TDP_PROT_MASK; a++) {
+		bool ok = fmt_attr_ok(p, a);
+
+		p->prot_ok |= (uint32_t)ok << a;
+		p->prot_tmpl[a] = ok ? fmt_attr_tmpl(p, a) : 0;
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1337,7 +1405,7 @@ const struct tdp_fmt_ops FMT_OPS = {
 	.protect = fmt_protect,
 	.young = fmt_young,
 	.dirty = fmt_dirty,
-	.prepare_root = fmt_prepare_root,
+	.prepare = fmt_prepare,
 	.lookup = fmt_lookup,
 	.walk = fmt_walk,
 	.destroy = fmt_destroy,

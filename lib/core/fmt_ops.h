@@ -21,8 +21,8 @@ struct tdp_fmt_ops {
 		       tdp_attr_t set, struct tdp_memcache *mc);
 	int (*young)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young);
 	int (*dirty)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap);
-	/* Give a freshly allocated (zeroed) root the format's empty value. */
-	void (*prepare_root)(struct tdp_pgtable *pgt);
+	/* Give a freshly allocated (zeroed) root the format's empty value; fill prot_tmpl. */
+	void (*prepare)(struct tdp_pgtable *pgt);
 	int (*lookup)(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res);
 	int (*walk)(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
 		    tdp_walk_fn fn, void *arg);

@@ -17,7 +17,8 @@ static bool table_pa_ok(const struct tdp_pgtable *pgt, uint64_t pa, size_t size)
 	return (pa & (size - 1)) == 0 && pa + size <= (1ull << pgt->cfg.oa_bits);
 }
 
-int tdp_memcache_topup(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t min)
+static __attribute__((noinline)) int topup_slow(const struct tdp_pgtable *pgt,
+						struct tdp_memcache *mc, size_t min)
 {
 	size_t sz;
 
@@ -41,6 +42,14 @@ int tdp_memcache_topup(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, s
 		mc->nr++;
 	}
 	return 0;
+}
+
+int tdp_memcache_topup(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t min)
+{
+	/* a fault path tops up before every map: make "already enough" cheap */
+	if (pgt && mc && pgt->fops && mc->nr >= min && mc->page_size == pgt->geo.table_size)
+		return 0;
+	return topup_slow(pgt, mc, min);
 }
 
 void tdp_memcache_drain(const struct tdp_pgtable *pgt, struct tdp_memcache *mc)

@@ -84,9 +84,12 @@ static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
 	return false;
 }
 
+/* Entries are valid when any of these bits is set (so emptiness checks can OR whole tables). */
+#define FMT_VALID_MASK A64_VALID
+
 static inline bool pte_valid(uint64_t pte)
 {
-	return pte & A64_VALID;
+	return (pte & FMT_VALID_MASK) != 0;
 }
 
 static inline bool pte_is_table(uint64_t pte, unsigned int l)

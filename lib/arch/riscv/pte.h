@@ -56,9 +56,12 @@ static inline bool fmt_cont_enabled(const struct tdp_pgtable *pgt)
 	return pgt->cfg.flags & TDP_CFG_RISCV_SVNAPOT;
 }
 
+/* Entries are valid when any of these bits is set (so emptiness checks can OR whole tables). */
+#define FMT_VALID_MASK RV_V
+
 static inline bool pte_valid(uint64_t pte)
 {
-	return pte & RV_V;
+	return (pte & FMT_VALID_MASK) != 0;
 }
 
 /* R = W = X = 0 marks a pointer to the next table; level 0 holds no table. */

@@ -56,9 +56,12 @@ static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
  * libtdp never sets it without setting bit 2 as well (see fmt_attr_tmpl),
  * so testing it always is exact for every entry the library writes.
  */
+/* Entries are valid when any of these bits is set (so emptiness checks can OR whole tables). */
+#define FMT_VALID_MASK EPT_PRESENT
+
 static inline bool pte_valid(uint64_t pte)
 {
-	return (pte & EPT_PRESENT) != 0;
+	return (pte & FMT_VALID_MASK) != 0;
 }
 
 static inline bool pte_is_table(uint64_t pte, unsigned int l)
