@@ -3,9 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -f build-bench/build.ninja ]; then
-	meson configure build-bench --buildtype=release -Dtests=false -Darchs=arm64,x86,riscv >/dev/null
+	meson configure build-bench --buildtype=release -Doptimization=2 -Dtests=false -Darchs=arm64,x86,riscv >/dev/null
 else
-	meson setup build-bench --buildtype=release -Dtests=false -Darchs=arm64,x86,riscv >/dev/null
+	meson setup build-bench --buildtype=release -Doptimization=2 -Dtests=false -Darchs=arm64,x86,riscv >/dev/null
 fi
 meson compile -C build-bench >/dev/null
 exec build-bench/bench/tdp-bench "$@"

@@ -208,6 +208,7 @@ struct gather {
 	struct {
 		void *va;
 		unsigned int level; /* level of the entries inside the table */
+		bool empty;         /* known to hold no valid entry: no scan needed */
 	} free[GATHER_TABLES];
 };
 
@@ -285,19 +286,24 @@ static void gather_flush(const struct tdp_pgtable *p, struct gather *g)
 	if (g->start != NO_ADDR)
 		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, g->start, g->end - g->start, g->level,
 					g->tables);
-	for (unsigned int i = 0; i < g->nfree; i++)
-		free_subtree(p, g->free[i].va, g->free[i].level);
+	for (unsigned int i = 0; i < g->nfree; i++) {
+		if (g->free[i].empty)
+			p->cfg.mm->free_table(p->cfg.mm_ctx, g->free[i].va, p->geo.table_size);
+		else
+			free_subtree(p, g->free[i].va, g->free[i].level);
+	}
 	gather_init(g);
 }
 
 /* Queue an unlinked table (already covered by a gather_range) for freeing. */
 static void gather_free_table(const struct tdp_pgtable *p, struct gather *g, uint64_t pte,
-			      unsigned int l)
+			      unsigned int l, bool empty)
 {
 	if (g->nfree == GATHER_TABLES)
 		gather_flush(p, g);
 	g->free[g->nfree].va = tdp_pa_to_va(p, pte_table_pa(pte));
 	g->free[g->nfree].level = l - 1;
+	g->free[g->nfree].empty = empty;
 	g->nfree++;
 }
 
@@ -310,7 +316,16 @@ static void clear_entry(const struct tdp_pgtable *p, struct gather *g, uint64_t 
 	pte_store(ptep, fmt_invalid(p));
 	gather_range(g, base, lvl_size(l), (int)l, table);
 	if (table)
-		gather_free_table(p, g, old, l);
+		gather_free_table(p, g, old, l, false);
+}
+
+/* clear_entry for a table entry whose table was just found empty. */
+static void clear_empty_table(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep,
+			      uint64_t old, uint64_t base, unsigned int l)
+{
+	pte_store(ptep, fmt_invalid(p));
+	gather_range(g, base, lvl_size(l), (int)l, true);
+	gather_free_table(p, g, old, l, true);
 }
 
 /*
@@ -385,7 +400,7 @@ static void bbm_commit(const struct tdp_pgtable *p, struct bbm_batch *b, struct 
 			gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
 				     pte_is_table(b->e[i].old, b->e[i].level));
 		if (pte_is_table(b->e[i].old, b->e[i].level))
-			gather_free_table(p, g, b->e[i].old, b->e[i].level);
+			gather_free_table(p, g, b->e[i].old, b->e[i].level, false);
 	}
 	b->n = 0;
 }
@@ -993,7 +1008,7 @@ static int clear_range(const struct tdp_pgtable *p, uint64_t s, uint64_t e, uint
 			void *t = tdp_pa_to_va(p, pte_table_pa(old));
 
 			if (table_empty(t, (it.addr >> lvl_shift(l - 1)) & (FMT_ENTRIES - 1)))
-				clear_entry(p, g, it.ptep, old, base, l);
+				clear_empty_table(p, g, it.ptep, old, base, l);
 			continue;
 		}
 		if (pte_is_table(old, l) && !(base >= s && e - base >= sz))
