@@ -503,7 +503,7 @@ static int setup_mapped(struct env *v, struct tdp_pgtable *pgt, uint64_t size, u
 static int wl_split(struct env *v)
 {
 	double t[MAX_REPS], f[MAX_REPS];
-	uint64_t n = 0, tables = 0, fl = 0, page = 0, block = 0;
+	uint64_t n = 0, tables = 0, fl = 0, page = 0;
 
 	for (int r = 0; r < v->reps; r++) {
 		struct tdp_pgtable pgt;
@@ -514,7 +514,6 @@ static int wl_split(struct env *v)
 		if (setup_mapped(v, &pgt, v->size, 1, 0))
 			return -1;
 		page = tdp_page_size(&pgt);
-		block = tdp_level_size(&pgt, 1);
 		n = v->size / page;
 		a0 = v->pool.allocs;
 		v->flushes = 0;
@@ -532,7 +531,6 @@ static int wl_split(struct env *v)
 			return -1;
 		f[r] = floor_bulk(&v->fb, n, tables, v->pool.tsize, false);
 	}
-	(void)block;
 	struct bench_row row = { v->c->name, "W5", "split", "page", n, 1, n, tables,
 				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n, fl };
 

@@ -261,7 +261,7 @@ static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int 
 	for (;;) {
 		uint64_t pte;
 
-		/* level-0 and empty tables hold no table to free (the common case: emptied ones) */
+		/* level-0 and empty tables point to no child table (the common case: emptied ones) */
 		if (idx[l] == 0 && (l == 0 || entries_empty(tbl[l], FMT_ENTRIES)))
 			idx[l] = FMT_ENTRIES;
 		if (idx[l] == FMT_ENTRIES) {
