@@ -200,6 +200,50 @@ int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t
 int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young);
 int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap);
 
+/*
+ * Stage-2 fault handling: the memory region around a faulting address (one
+ * guest memory slot), guest-physical [gpa, gpa + size) backed by host
+ * memory from hpa.
+ */
+struct tdp_fault_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t hpa;
+};
+
+struct tdp_fault_result {
+	uint64_t gpa;       /* first byte of the leaf mapped (or found) */
+	uint64_t size;      /* its size */
+	unsigned int level; /* its level */
+};
+
+/*
+ * The fault path (the EL2 fast path): map the largest leaf that contains
+ * fault_gpa, lies inside the region, has equally aligned guest and host
+ * addresses, and is allowed by the table's leaf levels and
+ * TDP_MAP_MAX_LEVEL(flags), in one walk from the root, taking table pages
+ * from `mc` only. Where a table already sits at that leaf's place (part of
+ * it is mapped), the leaf is the largest that fits the empty entry below.
+ * Nothing mapped is ever replaced. No Svnapot groups (RISC-V) are written.
+ * Fills *res with the leaf mapped and returns 0; -TDP_EEXIST, with *res
+ * describing the leaf already there, if fault_gpa is translated (a
+ * spurious or permission fault: nothing changed); -TDP_ENOMEM if mc holds
+ * fewer pages than the tables to create (at most
+ * tdp_map_fault_pages_needed(), nothing changed); -TDP_EINVAL (NULL
+ * arguments, unaligned or empty region, fault_gpa outside it, flags other
+ * than TDP_MAP_MAX_LEVEL, attributes the format cannot express); -TDP_ERANGE
+ * (region outside the input or output range, or overflowing).
+ */
+int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_fault_region *rg,
+		  tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc,
+		  struct tdp_fault_result *res);
+
+/*
+ * Pages tdp_map_fault() may take from the cache: one table per level below
+ * the root. Returns it, or -TDP_EINVAL for a NULL or uninitialised table.
+ */
+long tdp_map_fault_pages_needed(const struct tdp_pgtable *pgt);
+
 struct tdp_lookup_result {
 	uint64_t hpa;      /* host address of gpa itself (offset included) */
 	uint64_t size;     /* bytes the leaf translates as one unit: its level's size, or the

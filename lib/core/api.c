@@ -7,6 +7,16 @@
 #include "core/formats.h"
 #include "core/mem.h"
 
+/*
+ * The table's variant. A single-variant build includes this file after the
+ * variant itself (api_single.c), and the one table there is the only one.
+ */
+#ifdef TDP_SINGLE_VARIANT
+#define FOPS(pgt) (&FMT_OPS)
+#else
+#define FOPS(pgt) ((pgt)->fops)
+#endif
+
 static bool pgt_ok(const struct tdp_pgtable *pgt)
 {
 	return pgt && pgt->fops;
@@ -46,6 +56,19 @@ static int check_out(const struct tdp_pgtable *pgt, uint64_t hpa, uint64_t size)
 #define ATTR_FMT_MASK 0xf000u
 #define ATTR_KNOWN    (TDP_PROT_MASK | TDP_MT_MASK | TDP_SW_MASK | ATTR_FMT_MASK)
 
+/*
+ * A structure assignment, spelt out: compilers turn large ones into memcpy
+ * calls, which a freestanding library cannot make.
+ */
+static void copy_config(struct tdp_config *dst, const struct tdp_config *src)
+{
+	unsigned char *d = (unsigned char *)dst;
+	const unsigned char *s = (const unsigned char *)src;
+
+	for (size_t i = 0; i < sizeof(*dst); i++)
+		d[i] = s[i];
+}
+
 int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 {
 	const struct tdp_fmt_ops *fops = NULL;
@@ -83,7 +106,7 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 		return ret;
 
 	pgt->fops = NULL;
-	pgt->cfg = *cfg;
+	copy_config(&pgt->cfg, cfg);
 	pgt->geo = geo;
 	pgt->root = mm->zalloc_table(cfg->mm_ctx, geo.root_size);
 	if (!pgt->root)
@@ -97,7 +120,7 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 		return -TDP_ERANGE;
 	}
 	pgt->fops = fops;
-	fops->prepare(pgt);
+	FOPS(pgt)->prepare(pgt);
 	return 0;
 }
 
@@ -105,7 +128,7 @@ int tdp_pgtable_destroy(struct tdp_pgtable *pgt)
 {
 	if (!pgt_ok(pgt))
 		return -TDP_EINVAL;
-	pgt->fops->destroy(pgt);
+	FOPS(pgt)->destroy(pgt);
 	pgt->fops = NULL;
 	pgt->root = NULL;
 	return 0;
@@ -144,14 +167,36 @@ int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size, 
 		return ret;
 	if (attr & ~ATTR_KNOWN)
 		return -TDP_EINVAL;
-	return pgt->fops->map(pgt, gpa, hpa, size, attr, flags, mc);
+	return FOPS(pgt)->map(pgt, gpa, hpa, size, attr, flags, mc);
+}
+
+int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_fault_region *rg,
+		  tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc,
+		  struct tdp_fault_result *res)
+{
+	int ret;
+
+	if (!pgt_ok(pgt) || !rg || !mc || !res)
+		return -TDP_EINVAL;
+	ret = check_map(pgt, rg->gpa, rg->hpa, rg->size, flags & ~TDP_MAP_NOREPLACE);
+	if (ret)
+		return ret;
+	if ((flags & ~TDP_MAP_MAX_LEVEL_MASK) || (attr & ~ATTR_KNOWN) || fault_gpa < rg->gpa ||
+	    fault_gpa - rg->gpa >= rg->size)
+		return -TDP_EINVAL;
+	return FOPS(pgt)->fault(pgt, fault_gpa, rg, attr, flags, mc, res);
+}
+
+long tdp_map_fault_pages_needed(const struct tdp_pgtable *pgt)
+{
+	return pgt_ok(pgt) ? (long)pgt->geo.levels - 1 : -TDP_EINVAL;
 }
 
 int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_memcache *mc)
 {
 	int ret = check_in(pgt, gpa, size);
 
-	return ret ? ret : pgt->fops->unmap(pgt, gpa, size, mc);
+	return ret ? ret : FOPS(pgt)->unmap(pgt, gpa, size, mc);
 }
 
 int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
@@ -163,7 +208,7 @@ int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budge
 		return ret;
 	if (!res)
 		return -TDP_EINVAL;
-	return pgt->fops->zap(pgt, gpa, size, budget, res);
+	return FOPS(pgt)->zap(pgt, gpa, size, budget, res);
 }
 
 int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int target_level,
@@ -175,7 +220,7 @@ int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int
 		return ret;
 	if (target_level >= pgt->geo.levels)
 		return -TDP_EINVAL;
-	return pgt->fops->split(pgt, gpa, size, target_level, mc);
+	return FOPS(pgt)->split(pgt, gpa, size, target_level, mc);
 }
 
 int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
@@ -186,9 +231,9 @@ int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t
 
 	if (ret)
 		return ret;
-	if ((clear | set) & ~allowed || !pgt->fops->prot_change_ok(pgt, clear, set))
+	if ((clear | set) & ~allowed || !FOPS(pgt)->prot_change_ok(pgt, clear, set))
 		return -TDP_EINVAL;
-	return pgt->fops->protect(pgt, gpa, size, clear, set, mc);
+	return FOPS(pgt)->protect(pgt, gpa, size, clear, set, mc);
 }
 
 int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young)
@@ -199,7 +244,7 @@ int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, b
 		return ret;
 	if (!young)
 		return -TDP_EINVAL;
-	return pgt->fops->young(pgt, gpa, size, young);
+	return FOPS(pgt)->young(pgt, gpa, size, young);
 }
 
 int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap)
@@ -210,7 +255,7 @@ int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint
 		return ret;
 	if (!bitmap)
 		return -TDP_EINVAL;
-	return pgt->fops->dirty(pgt, gpa, size, bitmap);
+	return FOPS(pgt)->dirty(pgt, gpa, size, bitmap);
 }
 
 int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res)
@@ -219,7 +264,7 @@ int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_re
 		return -TDP_EINVAL;
 	if (gpa >= (1ull << pgt->cfg.ia_bits))
 		return -TDP_ERANGE;
-	return pgt->fops->lookup(pgt, gpa, res);
+	return FOPS(pgt)->lookup(pgt, gpa, res);
 }
 
 int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
@@ -233,7 +278,7 @@ int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigne
 		return ret;
 	if (!fn || !(visits & all) || (visits & ~all))
 		return -TDP_EINVAL;
-	return pgt->fops->walk(pgt, gpa, size, visits, fn, arg);
+	return FOPS(pgt)->walk(pgt, gpa, size, visits, fn, arg);
 }
 
 int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
@@ -243,26 +288,26 @@ int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t 
 		return -TDP_EINVAL;
 	if (end > (1ull << pgt->cfg.ia_bits))
 		return -TDP_ERANGE;
-	pgt->fops->iter_start(it, pgt, start, end, min_level);
+	FOPS(pgt)->iter_start(it, pgt, start, end, min_level);
 	return 0;
 }
 
 void tdp_iter_next(struct tdp_iter *it)
 {
 	if (it && it->valid)
-		it->pgt->fops->iter_next(it);
+		FOPS(it->pgt)->iter_next(it);
 }
 
 void tdp_iter_restart(struct tdp_iter *it)
 {
 	if (it && it->valid)
-		it->pgt->fops->iter_restart(it);
+		FOPS(it->pgt)->iter_restart(it);
 }
 
 void tdp_iter_entry(const struct tdp_iter *it, struct tdp_entry *e)
 {
 	if (it && e && it->valid)
-		it->pgt->fops->iter_entry(it, e);
+		FOPS(it->pgt)->iter_entry(it, e);
 }
 
 long tdp_map_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa,

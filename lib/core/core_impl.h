@@ -604,8 +604,9 @@ static uint64_t find_edge_blocks(const struct tdp_pgtable *p, uint64_t s, uint64
 static void split_edge_blocks(const struct tdp_pgtable *p, const struct edge_blocks *eb,
 			      struct tdp_memcache *mc, struct gather *g)
 {
-	struct bbm_batch b = { .n = 0 };
+	struct bbm_batch b;
 
+	b.n = 0; /* not an initialiser: that would clear the whole batch */
 	for (unsigned int i = 0; i < eb->n; i++)
 		bbm_add(p, &b, g, eb->b[i].ptep, eb->b[i].pte,
 			build_split(p, eb->b[i].pte, eb->b[i].level, eb->b[i].base, &eb->pr, mc),
@@ -830,6 +831,34 @@ static inline unsigned int walk_path(const struct tdp_pgtable *p, uint64_t addr,
 }
 
 /*
+ * The end of a one-leaf map: *ptep is the empty entry of level m on gpa's
+ * path. Link fresh tables from the cache (which holds m - l pages) down to
+ * level l, write the leaf there, and report what the general path's gather
+ * would: the highest new entry, when the format invalidates on install.
+ */
+static inline __attribute__((always_inline)) void
+install_leaf(const struct tdp_pgtable *p, uint64_t *ptep, unsigned int m, unsigned int l,
+	     uint64_t gpa, uint64_t leaf, struct tdp_memcache *mc)
+{
+	const unsigned int linked = m > l ? m : 0;
+
+	for (; m > l; m--) {
+		uint64_t *n = mc_pop(mc);
+
+		fill_invalid(p, n, FMT_ENTRIES);
+		pte_store_release(ptep, pte_mk_table(p, tdp_va_to_pa(p, n)));
+		ptep = n + tbl_idx(gpa, m - 1);
+	}
+	pte_store(ptep, leaf);
+	if (fmt_flush_on_install(p)) {
+		unsigned int hi = linked ? linked : l;
+
+		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa & ~(lvl_size(hi) - 1), lvl_size(hi),
+					linked ? TDP_LEVEL_ANY : (int)l, false);
+	}
+}
+
+/*
  * The fault-style case: the range is exactly one leaf of level l. One walk
  * from the root, linking tables from the cache where entries are empty.
  * Returns false, having changed nothing, when the walk meets a block or a
@@ -843,7 +872,7 @@ map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 	void *(*p2v)(void *, uint64_t) = p->cfg.mm->phys_to_virt;
 	const uintptr_t off = p->cfg.linear_offset;
 	const uint64_t new = pte_mk_leaf(tmpl, hpa, l);
-	unsigned int m = top_level(p), linked = 0;
+	unsigned int m = top_level(p);
 	uint64_t *ptep = (uint64_t *)p->root + (gpa >> lvl_shift(m)), pte = pte_load(ptep);
 
 	/* walk_path without the path: this is the loop every fault runs */
@@ -860,23 +889,7 @@ map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 		return m == l && !(flags & TDP_MAP_NOREPLACE) && !pte_is_table(pte, l) &&
 		       pte_same(pte, new);
 	}
-	for (; m > l; m--) {
-		uint64_t *n = mc_pop(mc);
-
-		fill_invalid(p, n, FMT_ENTRIES);
-		pte_store_release(ptep, pte_mk_table(p, tdp_va_to_pa(p, n)));
-		ptep = n + tbl_idx(gpa, m - 1);
-		if (!linked)
-			linked = m;
-	}
-	pte_store(ptep, new);
-	if (fmt_flush_on_install(p)) {
-		/* what the general path's gather reports: the highest new entry */
-		unsigned int hi = linked ? linked : l;
-
-		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa & ~(lvl_size(hi) - 1), lvl_size(hi),
-					linked ? TDP_LEVEL_ANY : (int)l, false);
-	}
+	install_leaf(p, ptep, m, l, gpa, new, mc);
 	return true;
 }
 
@@ -939,21 +952,30 @@ static __attribute__((noinline)) int map_general(struct tdp_pgtable *p, uint64_t
 	return 0;
 }
 
+/*
+ * The leaf template of attr, or false if the format cannot express it.
+ * Protection-only words, what faults map, come from the table built at init.
+ */
+static inline bool leaf_tmpl(const struct tdp_pgtable *p, tdp_attr_t attr, uint64_t *tmpl)
+{
+	if (!(attr & ~TDP_PROT_MASK)) {
+		*tmpl = p->prot_tmpl[attr];
+		return (p->prot_ok >> attr) & 1;
+	}
+	if (!fmt_attr_ok(p, attr))
+		return false;
+	*tmpl = fmt_attr_tmpl(p, attr);
+	return true;
+}
+
 static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t size,
 		   tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc)
 {
 	uint64_t tmpl;
 	int one;
 
-	if (!(attr & ~TDP_PROT_MASK)) {
-		if (!((p->prot_ok >> attr) & 1))
-			return -TDP_EINVAL;
-		tmpl = p->prot_tmpl[attr];
-	} else {
-		if (!fmt_attr_ok(p, attr))
-			return -TDP_EINVAL;
-		tmpl = fmt_attr_tmpl(p, attr);
-	}
+	if (!leaf_tmpl(p, attr, &tmpl))
+		return -TDP_EINVAL;
 	one = single_leaf_level(gpa, hpa, size, geo_map_leaf_mask(&p->geo, flags));
 	/*
 	 * One leaf from a cache that holds enough: the per-call path. Anything
@@ -964,6 +986,65 @@ static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t s
 	    map_one(p, gpa, hpa, (unsigned int)one, tmpl, flags, mc))
 		return 0;
 	return map_general(p, gpa, hpa, size, tmpl, flags, one, mc);
+}
+
+
+/*
+ * The fault path: one walk from the root to the first entry on fault_gpa's
+ * path that is not a table. Empty, it gets the largest leaf that fits both
+ * the region (lmax) and that entry's level; a leaf there means the fault is
+ * already mapped. Tables between are linked from the cache, whose size is
+ * checked against the exact need before anything is written.
+ */
+static int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_fault_region *rg,
+		     tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc,
+		     struct tdp_fault_result *res)
+{
+	void *(*p2v)(void *, uint64_t) = p->cfg.mm->phys_to_virt;
+	const uintptr_t off = p->cfg.linear_offset;
+	const uint32_t mask = geo_map_leaf_mask(&p->geo, flags);
+	const uint64_t delta = rg->hpa - rg->gpa, rend = rg->gpa + rg->size;
+	unsigned int m = top_level(p), l, lmax = 0;
+	uint64_t *ptep, pte, tmpl, base;
+
+	if (!leaf_tmpl(p, attr, &tmpl))
+		return -TDP_EINVAL;
+	/* addresses stay below 2^57, so base + size cannot wrap */
+	for (l = m; l > 0; l--) {
+		uint64_t sz = lvl_size(l);
+
+		base = fa & ~(sz - 1);
+		if (((mask >> l) & 1) && base >= rg->gpa && base + sz <= rend && !(delta & (sz - 1))) {
+			lmax = l;
+			break;
+		}
+	}
+
+	ptep = (uint64_t *)p->root + (fa >> lvl_shift(m));
+	pte = pte_load(ptep);
+	while (m > 0 && pte_is_table(pte, m)) {
+		uint64_t pa = pte_table_pa(pte);
+		uint64_t *t = p2v ? p2v(p->cfg.mm_ctx, pa) : (uint64_t *)(uintptr_t)(pa + off);
+
+		m--;
+		ptep = t + tbl_idx(fa, m);
+		pte = pte_load(ptep);
+	}
+	if (pte_valid(pte)) {
+		res->size = m == 0 && pte_is_cont(pte, 0) ? CONT_SIZE : lvl_size(m);
+		res->gpa = fa & ~(res->size - 1);
+		res->level = m;
+		return -TDP_EEXIST;
+	}
+	l = m < lmax ? m : lmax;
+	if (!mc_holds(p, mc, m - l))
+		return -TDP_ENOMEM;
+	base = fa & ~(lvl_size(l) - 1);
+	install_leaf(p, ptep, m, l, base, pte_mk_leaf(tmpl, base + delta, l), mc);
+	res->gpa = base;
+	res->size = lvl_size(l);
+	res->level = l;
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1127,7 +1208,7 @@ static int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigne
 {
 	const struct split_pred pr = { .lo = gpa, .hi = gpa + size, .target = target };
 	struct tdp_memcache local, *mc;
-	struct bbm_batch b = { .n = 0 };
+	struct bbm_batch b;
 	struct tdp_iter it;
 	struct gather g;
 	bool descend = true;
@@ -1137,6 +1218,7 @@ static int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigne
 	if (ret)
 		return ret;
 	gather_init(&g);
+	b.n = 0;
 	for (it_start(&it, p, gpa, gpa + size, target + 1); it.valid; it_next(&it, descend)) {
 		unsigned int l = it.level;
 		uint64_t base = it_base(&it);
@@ -1412,8 +1494,9 @@ static void fmt_destroy(struct tdp_pgtable *p)
 	p->cfg.mm->free_table(p->cfg.mm_ctx, p->root, p->geo.root_size);
 }
 
-const struct tdp_fmt_ops FMT_OPS = {
+TDP_INTERNAL const struct tdp_fmt_ops FMT_OPS = {
 	.map = fmt_map,
+	.fault = fmt_fault,
 	.unmap = fmt_unmap,
 	.zap = fmt_zap,
 	.split = fmt_split,

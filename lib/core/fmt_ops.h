@@ -9,9 +9,18 @@
 
 #include <tdp/tdp.h>
 
+/*
+ * Hidden: the tables are internal, and a single-variant build relies on the
+ * compiler reading its table's constant entries (no interposition).
+ */
+#define TDP_INTERNAL __attribute__((visibility("hidden")))
+
 struct tdp_fmt_ops {
 	int (*map)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
 		   tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc);
+	int (*fault)(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_fault_region *rg,
+		     tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc,
+		     struct tdp_fault_result *res);
 	int (*unmap)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_memcache *mc);
 	int (*zap)(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
 		   struct tdp_zap_result *res);

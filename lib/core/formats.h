@@ -6,9 +6,15 @@
 #include "core/fmt_ops.h"
 
 #if TDP_HAVE_ARM64
-extern const struct tdp_fmt_ops tdp__arm64_4k_fops;
-extern const struct tdp_fmt_ops tdp__arm64_16k_fops;
-extern const struct tdp_fmt_ops tdp__arm64_64k_fops;
+#if TDP_HAVE_ARM64_4K
+extern TDP_INTERNAL const struct tdp_fmt_ops tdp__arm64_4k_fops;
+#endif
+#if TDP_HAVE_ARM64_16K
+extern TDP_INTERNAL const struct tdp_fmt_ops tdp__arm64_16k_fops;
+#endif
+#if TDP_HAVE_ARM64_64K
+extern TDP_INTERNAL const struct tdp_fmt_ops tdp__arm64_64k_fops;
+#endif
 /*
  * Validate an arm64 configuration and derive its geometry and variant.
  * Returns 0 or -TDP_EINVAL.
@@ -18,14 +24,14 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 #endif
 
 #if TDP_HAVE_X86
-extern const struct tdp_fmt_ops tdp__x86_ept_fops;
+extern TDP_INTERNAL const struct tdp_fmt_ops tdp__x86_ept_fops;
 /* Validate an EPT configuration and derive its geometry. 0 or -TDP_EINVAL. */
 int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 		  const struct tdp_fmt_ops **fops);
 #endif
 
 #if TDP_HAVE_RISCV
-extern const struct tdp_fmt_ops tdp__riscv_g_fops;
+extern TDP_INTERNAL const struct tdp_fmt_ops tdp__riscv_g_fops;
 /* Validate a G-stage configuration and derive its geometry. 0 or -TDP_EINVAL. */
 int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 		    const struct tdp_fmt_ops **fops);

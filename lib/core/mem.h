@@ -6,7 +6,16 @@
 #ifndef TDP_CORE_MEM_H
 #define TDP_CORE_MEM_H
 
+/*
+ * The freestanding build names libatomic_ops' header by its full path, so
+ * that the host's include directory (and its libc headers) is never on the
+ * search path; its own includes are relative to it.
+ */
+#ifdef TDP_ATOMIC_OPS_H
+#include TDP_ATOMIC_OPS_H
+#else
 #include <atomic_ops.h>
+#endif
 #include <tdp/tdp.h>
 
 _Static_assert(sizeof(AO_t) == sizeof(uint64_t), "libtdp needs 64-bit AO_t");

@@ -29,8 +29,18 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 	unsigned int s = g - 3, ia = cfg->ia_bits, oa = cfg->oa_bits, levels, root_bits;
 	uint32_t mask;
 
-	if (g != 12 && g != 14 && g != 16)
-		return -TDP_EINVAL;
+	switch (g) {
+#if TDP_HAVE_ARM64_4K
+	case 12: *fops = &tdp__arm64_4k_fops; break;
+#endif
+#if TDP_HAVE_ARM64_16K
+	case 14: *fops = &tdp__arm64_16k_fops; break;
+#endif
+#if TDP_HAVE_ARM64_64K
+	case 16: *fops = &tdp__arm64_64k_fops; break;
+#endif
+	default: return -TDP_EINVAL; /* not an arm64 granule, or not built (-Darm64_granules) */
+	}
 	if (cfg->flags & ~TDP_CFG_ARM64_XNX)
 		return -TDP_EINVAL;
 	/* 52-bit output needs FEAT_LPA with 64K; LPA2 (4K/16K) is not supported yet. */
@@ -62,7 +72,6 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 	geo->table_size = (size_t)1 << g;
 	geo->root_size = geo->table_size * geo->root_tables;
 	geo->leaf_levels_mask = mask;
-	*fops = g == 12 ? &tdp__arm64_4k_fops : g == 14 ? &tdp__arm64_16k_fops : &tdp__arm64_64k_fops;
 	return 0;
 }
 #endif
