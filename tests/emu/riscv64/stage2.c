@@ -65,6 +65,29 @@ static void hfence_gvma_all(void)
 	__asm__ volatile(".insn r 0x73, 0, 0x31, x0, x0, x0" ::: "memory");
 }
 
+#define WATCH_MAX 8
+static struct {
+	unsigned int n;
+	bool all;
+	uint64_t start[WATCH_MAX], end[WATCH_MAX];
+} watch;
+
+void s2_flush_watch(void)
+{
+	watch.n = 0;
+	watch.all = false;
+}
+
+bool s2_flush_covered(uint64_t gpa, uint64_t size)
+{
+	if (watch.all)
+		return true;
+	for (unsigned int i = 0; i < watch.n && i < WATCH_MAX; i++)
+		if (watch.start[i] <= gpa && gpa + size <= watch.end[i])
+			return true;
+	return false;
+}
+
 /* Past this many leaves one fence for the whole VMID is cheaper. */
 #define FLUSH_BY_ADDR_MAX 64
 
@@ -75,6 +98,11 @@ static void s2_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, bo
 
 	(void)ctx;
 	s2_stats.flush_range++;
+	if (watch.n < WATCH_MAX) {
+		watch.start[watch.n] = gpa;
+		watch.end[watch.n] = gpa + size;
+	}
+	watch.n++;
 	/*
 	 * HFENCE.GVMA with an address need only drop leaf entries for it;
 	 * removed tables may sit in the hart's walk caches, which only a
@@ -95,6 +123,7 @@ static void s2_flush_all(void *ctx)
 {
 	(void)ctx;
 	s2_stats.flush_full++;
+	watch.all = true;
 	hfence_gvma_vmid(s2_vmid);
 }
 

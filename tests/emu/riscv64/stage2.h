@@ -20,6 +20,14 @@ struct s2_stats {
 };
 extern struct s2_stats s2_stats;
 
+/*
+ * Flush bookkeeping: s2_flush_watch() starts a window; s2_flush_covered()
+ * says whether one flush_range call (or a whole-VMID flush) in the window
+ * covered all of [gpa, gpa + size).
+ */
+void s2_flush_watch(void);
+bool s2_flush_covered(uint64_t gpa, uint64_t size);
+
 /* Create the table for ia_bits (41 or 50), load HGATP and check it took. */
 void s2_init(unsigned int ia_bits);
 
