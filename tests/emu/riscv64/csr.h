@@ -14,13 +14,11 @@
 #define CSR_SEPC     0x141
 #define CSR_SCAUSE   0x142
 #define CSR_STVAL    0x143
-#define CSR_SATP     0x180
 #define CSR_VSATP    0x280
 #define CSR_HSTATUS  0x600
 #define CSR_HEDELEG  0x602
 #define CSR_HIDELEG  0x603
 #define CSR_HTVAL    0x643
-#define CSR_HTINST   0x64a
 #define CSR_HGATP    0x680
 #define CSR_MSTATUS  0x300
 #define CSR_MISA     0x301
@@ -34,7 +32,6 @@
 #define CSR_PMPCFG0  0x3a0
 #define CSR_PMPADDR0 0x3b0
 
-#define SSTATUS_SIE  (1 << 1)
 #define SSTATUS_SPIE (1 << 5)
 #define SSTATUS_SPP  (1 << 8)    /* trap came from / sret returns to supervisor */
 #define HSTATUS_SPV  (1 << 7)    /* trap came from / sret returns to V=1 */
