@@ -25,16 +25,27 @@ void ok(const char *what, uint64_t a)
 	uart_putc('\n');
 }
 
-_Noreturn void fail(const char *what, uint64_t got, uint64_t want)
+void fail_begin(const char *what)
 {
 	uart_puts("TDP-EMU: FAIL ");
 	uart_puts(what);
+}
+
+_Noreturn void fail_end(void)
+{
+	uart_putc('\n');
+	semihost_exit(1);
+}
+
+_Noreturn void fail(const char *what, uint64_t got, uint64_t want)
+{
+	fail_begin(what);
 	uart_puts(" (got ");
 	uart_hex(got);
 	uart_puts(", want ");
 	uart_hex(want);
-	uart_puts(")\n");
-	semihost_exit(1);
+	uart_putc(')');
+	fail_end();
 }
 
 void check(bool cond, const char *what, uint64_t got, uint64_t want)

@@ -110,6 +110,25 @@ op_check:
 	b	1b
 3:	b	guest_loop
 
+/*
+ * VBAR_EL1: no exception should reach the guest's own EL1; if one does,
+ * hand it to the hypervisor, which reports it.
+ */
+.macro	guest_vector n
+	.balign	0x80
+	mov	x0, #\n
+	mrs	x1, esr_el1
+	mrs	x2, elr_el1
+	hvc	#HVC_GUEST_EXC
+	b	.
+.endm
+	.balign	0x800
+	.global guest_vectors
+guest_vectors:
+	.irp	n, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	guest_vector \n
+	.endr
+
 greeting:
 	.asciz	"guest: hello through the stage-2 device mapping of the PL011\r\n"
 	.balign	4

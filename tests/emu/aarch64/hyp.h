@@ -56,6 +56,7 @@
 
 #define HVC_DONE 0 /* a command finished: x0 = result, then wait for the next */
 #define HVC_TICK 1 /* OP_READLOOP finished a pass: x0 = sum, x5 = pass */
+#define HVC_GUEST_EXC 2 /* the guest took an exception at EL1: x0 = vector, x1 = ESR, x2 = ELR */
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -73,7 +74,7 @@ extern char el2_vectors[];
 uint64_t guest_enter(struct vcpu *v);
 
 /* guest.S and the linker script */
-extern char guest_entry[];
+extern char guest_entry[], guest_vectors[];
 extern char __guest_start[], __guest_end[];
 
 /* start.S */
@@ -88,7 +89,10 @@ uint32_t uart_flags(void);
 
 /* check.c: numbered TAP-style progress, FAIL on the first broken check */
 void ok(const char *what, uint64_t a);
-_Noreturn void fail(const char *what, uint64_t a, uint64_t b);
+_Noreturn void fail(const char *what, uint64_t got, uint64_t want);
+/* a FAIL line with details of the caller's: fail_begin, uart_*, fail_end */
+void fail_begin(const char *what);
+_Noreturn void fail_end(void);
 void check(bool cond, const char *what, uint64_t got, uint64_t want);
 void note(const char *what);
 

@@ -33,6 +33,7 @@ void vm_start(struct vm *vm)
 	write_sysreg(vttbr_el2, vttbr);
 	write_sysreg(hcr_el2, HCR_VM | HCR_RW);
 	write_sysreg(sctlr_el1, SCTLR_EL1_MMU_OFF);
+	write_sysreg(vbar_el1, GUEST_CODE + (uint64_t)(guest_vectors - __guest_start));
 	isb();
 	/* nothing of an earlier user of this VMID may survive */
 	__asm__ volatile("tlbi vmalls12e1is\n\tdsb ish\n\tisb" : : : "memory");
@@ -115,6 +116,15 @@ uint64_t guest_cmd(struct vm *vm, uint64_t op, uint64_t a1, uint64_t a2, uint64_
 				vm->on_tick(vm, v->x[5], v->x[0]);
 				continue;
 			}
+			if ((esr & 0xffff) == HVC_GUEST_EXC) {
+				fail_begin("exception inside the guest: vector ");
+				uart_dec(v->x[0]);
+				uart_puts(" ESR_EL1 ");
+				uart_hex(v->x[1]);
+				uart_puts(" ELR_EL1 ");
+				uart_hex(v->x[2]);
+				fail_end();
+			}
 			fail("unexpected HVC immediate from the guest", esr & 0xffff, HVC_DONE);
 		case EC_DABT_LOW:
 			ipa = fault_ipa();
@@ -125,16 +135,28 @@ uint64_t guest_cmd(struct vm *vm, uint64_t op, uint64_t a1, uint64_t a2, uint64_
 			continue;
 		case EC_IABT_LOW:
 			/*
-			 * Only OP_EXEC branches away from the guest's code, with BLR:
-			 * "return" from the refused call, with a result the guest
-			 * could not have computed.
+			 * Only OP_EXEC branches away from the guest's code, with BLR
+			 * to x1: "return" from the refused call, with a result the
+			 * guest could not have computed. Any other fetch fault is a
+			 * bug of the test.
 			 */
+			if (read_sysreg(elr_el2) != v->x[1] || v->x[0] != OP_EXEC) {
+				fail_begin("unexpected instruction abort: ESR_EL2 ");
+				uart_hex(esr);
+				uart_puts(" ELR_EL2 ");
+				uart_hex(read_sysreg(elr_el2));
+				fail_end();
+			}
 			record_fault(vm, esr, fault_ipa());
 			write_sysreg(elr_el2, v->x[30]);
 			v->x[0] = IABT_SENTINEL;
 			continue;
 		default:
-			fail("unexpected guest exit (ESR_EL2)", esr, read_sysreg(elr_el2));
+			fail_begin("unexpected guest exit: ESR_EL2 ");
+			uart_hex(esr);
+			uart_puts(" ELR_EL2 ");
+			uart_hex(read_sysreg(elr_el2));
+			fail_end();
 		}
 	}
 }
@@ -143,7 +165,7 @@ uint64_t guest_cmd(struct vm *vm, uint64_t op, uint64_t a1, uint64_t a2, uint64_
 _Noreturn void el2_unexpected(uint64_t vector, uint64_t esr, uint64_t elr, uint64_t far);
 _Noreturn void el2_unexpected(uint64_t vector, uint64_t esr, uint64_t elr, uint64_t far)
 {
-	uart_puts("# unexpected exception at EL2: vector ");
+	fail_begin("unexpected exception at EL2: vector ");
 	uart_dec(vector);
 	uart_puts(" ESR_EL2 ");
 	uart_hex(esr);
@@ -151,6 +173,5 @@ _Noreturn void el2_unexpected(uint64_t vector, uint64_t esr, uint64_t elr, uint6
 	uart_hex(elr);
 	uart_puts(" FAR_EL2 ");
 	uart_hex(far);
-	uart_putc('\n');
-	fail("unexpected exception at EL2 (vector, ESR_EL2)", vector, esr);
+	fail_end();
 }
