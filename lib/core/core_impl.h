@@ -363,7 +363,11 @@ static void cont_clear(const struct tdp_pgtable *p, struct gather *g, uint64_t *
 /* Break-before-make batches                                            */
 /* ------------------------------------------------------------------ */
 
-#define BBM_BATCH 32
+/*
+ * 16 entries of 40 bytes: one flush per 16 blocks replaced, and a batch small
+ * enough for an EL2 stack (tests/freestanding checks every public call's).
+ */
+#define BBM_BATCH 16
 
 /*
  * Replacements of valid entries by prebuilt values. Those that need
