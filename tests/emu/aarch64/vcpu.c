@@ -20,7 +20,7 @@
 
 void vm_start(struct vm *vm)
 {
-	uint64_t vtcr, vttbr, r;
+	uint64_t vtcr, vttbr;
 	int ret;
 
 	ret = tdp_arm64_vtcr(vm->pgt, 0, &vtcr);
@@ -39,8 +39,9 @@ void vm_start(struct vm *vm)
 	__asm__ volatile("tlbi vmalls12e1is\n\tdsb ish\n\tisb" : : : "memory");
 	write_sysreg(spsr_el2, SPSR_EL1H_MASKED);
 	write_sysreg(elr_el2, GUEST_CODE + (uint64_t)(guest_entry - __guest_start));
-	r = guest_cmd(vm, 0, 0, 0, 0, 0);
-	(void)r;
+	/* guest_entry reports in at once, with x0 = 0 */
+	if (guest_cmd(vm, 0, 0, 0, 0, 0) != 0)
+		fail("the guest's first request", vm->vcpu.x[0], 0);
 }
 
 /* The faulting IPA: HPFAR_EL2.FIPA holds IPA[47:12] in bits 43:4, FAR the rest. */
