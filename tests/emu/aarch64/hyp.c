@@ -235,7 +235,7 @@ static void test_pages(void)
 	uint64_t h = hpage(pg_host[PG_RW]);
 
 	for (unsigned int i = 0; i < 4; i++)
-		guest_write_lands("guest write to a 4K-aligned offset of the RW page landed at host",
+		guest_write_lands("guest write into the RW page landed at host",
 				  gpage(PG_RW) + offs[i], h + offs[i], 0x1111000000000000ull | i);
 	guest_write_lands("guest write to the last word of the RW page landed at host",
 			  gpage(PG_RW) + PAGE - 8, h + PAGE - 8, 0x1111aaaa5555ffffull);
