@@ -17,7 +17,7 @@ errors = []
 configs = sorted({r["config"] for r in rows})
 if len(configs) != 8:
     errors.append(f"expected 8 configurations, got {configs}")
-want = {("W1", "map"), ("W1", "unmap"), ("W2", "map"), ("W2", "unmap"), ("W4", "map"),
+want = {("W1", "map"), ("W1", "unmap"), ("W2", "map"), ("W2", "unmap"), ("W4", "map"), ("W4", "fault"),
         ("W4", "unmap"), ("W5", "split"), ("protect", "wrprot"), ("zap", "zap"),
         ("lookup", "lookup")}
 for c in configs:
