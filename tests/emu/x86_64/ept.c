@@ -7,7 +7,8 @@
  * guest address (never identity), chosen so that the fault path has to
  * pick each leaf size: a 1 GiB slot with 1 GiB-aligned host memory, a
  * 4 MiB one with 2 MiB alignment, a 3 MiB one whose last MiB only fits
- * 4 KiB pages, and one whose host side is only page aligned.
+ * 4 KiB pages, one whose host side is only page aligned, and one where
+ * hyp.c pre-maps a page, so a table already sits where a 2 MiB leaf would.
  * The 1 GiB slot shares its host memory with the 1 GiB block hyp.c maps,
  * so each side can see the other's writes.
  */
@@ -16,6 +17,7 @@ const struct tdp_fault_region ept_slots[] = {
 	{.gpa = 0x0c000000, .size = 4ull << 20, .hpa = 0x05000000},
 	{.gpa = 0x0d000000, .size = 3ull << 20, .hpa = 0x06000000},
 	{.gpa = 0x0e000000, .size = 2ull << 20, .hpa = 0x06801000},
+	{.gpa = 0x0f000000, .size = 2ull << 20, .hpa = 0x07000000},
 };
 const unsigned int ept_nr_slots = sizeof(ept_slots) / sizeof(ept_slots[0]);
 

@@ -293,10 +293,13 @@ static const struct fault_case fault_cases[] = {
 	{0x0d2ff010, 0x0d2ff000, SZ_4K}, /* a 2 MiB leaf would leave the 3 MiB slot */
 	{0x0e005008, 0x0e005000, SZ_4K}, /* host side not 2 MiB aligned with the guest's */
 	{0xc2345678, 0xc0000000, SZ_1G},
+	{0x0f100040, 0x0f100000, SZ_4K}, /* the slot's first page is pre-mapped: a table is there */
 };
 
 static void test_fault_in(void)
 {
+	/* as a hypervisor populating part of a slot up front */
+	ept_map(&ept, 0x0f000000, 0x07000000, SZ_4K, TDP_PROT_RWX);
 	for (unsigned int i = 0; i < sizeof(fault_cases) / sizeof(fault_cases[0]); i++) {
 		const struct fault_case *fc = &fault_cases[i];
 		const struct tdp_fault_region *rg = NULL;
