@@ -154,8 +154,8 @@ static void guest_fill(const char *what, uint64_t gpa, uint64_t hpa, uint32_t se
 }
 
 /* An access that must be an EPT violation of a present or absent entry. */
-static struct vm_exit expect_violation(const char *what, const struct vm_exit *x, uint64_t gpa,
-				       uint64_t access, uint64_t perms)
+static void expect_violation(const char *what, const struct vm_exit *x, uint64_t gpa,
+			     uint64_t access, uint64_t perms)
 {
 	if (x->reason != EXIT_EPT_VIOLATION)
 		fail_exit(x, what);
@@ -163,7 +163,6 @@ static struct vm_exit expect_violation(const char *what, const struct vm_exit *x
 		      (x->qual & EPTV_PERM_MASK) == perms << EPTV_PERM_SHIFT,
 	      "%s: EPT violation at 0x%lx, qualification 0x%lx (access %lx, entry RWX %lx)",
 	      what, x->gpa, x->qual, access, perms);
-	return *x;
 }
 
 /* ---- mappings ---- */
