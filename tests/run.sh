@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: a -Werror build with its tests, then the same tests
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The whole test suite:
+# - a -Werror build with its tests, then the same tests under
+#   AddressSanitizer + UndefinedBehaviorSanitizer;
+# - freestanding builds for aarch64, riscv64 and x86-64 with their checks
+#   (symbols, headers, stack use) and the bare-metal hypervisors on emulated
+#   CPUs (meson test --suite emu: QEMU for arm64 and RISC-V, Bochs for x86);
+# - the unit tests built for aarch64 and riscv64 Linux, run under qemu-user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run() {
@@ -28,3 +33,24 @@ echo "== build-san: AddressSanitizer + UndefinedBehaviorSanitizer =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run build-san -Dwerror=true -Dbench=true -Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fno-sanitize-recover=all
+# One format per build, as a hypervisor links it; the emulator tests must run.
+for fs in aarch64:arm64 riscv64:riscv x86_64:x86; do
+	cpu=${fs%%:*} fmt=${fs#*:}
+	echo "== build-fs-$cpu: freestanding $fmt, checks and emulator tests =="
+	run "build-fs-$cpu" --cross-file "cross/$cpu-freestanding.ini" -Dfreestanding=true \
+		-Darchs="$fmt" -Dwerror=true -Demu=enabled
+done
+# arm64 with the 4K granule only: every call direct, so its stack use is checked
+echo "== build-fs-aarch64-4k: freestanding arm64, 4K granule only =="
+run build-fs-aarch64-4k --cross-file cross/aarch64-freestanding.ini -Dfreestanding=true \
+	-Darchs=arm64 -Darm64_granules=4k -Dwerror=true -Demu=disabled
+# every format in one freestanding library, for each architecture
+for cpu in aarch64 riscv64 x86_64; do
+	echo "== build-fs-$cpu-all: freestanding, every format =="
+	run "build-fs-$cpu-all" --cross-file "cross/$cpu-freestanding.ini" -Dfreestanding=true \
+		-Dwerror=true -Demu=disabled
+done
+for cpu in aarch64 riscv64; do
+	echo "== build-$cpu: the unit tests for $cpu Linux under qemu-user =="
+	run "build-$cpu" --cross-file "cross/$cpu-linux.ini" -Dwerror=true -Dbench=false
+done
