@@ -11,7 +11,14 @@ cd "$(dirname "$0")/.."
 run() {
 	local dir=$1; shift
 	if [ -f "$dir/build.ninja" ]; then
-		meson configure "$dir" "$@" >/dev/null
+		# a cross file is fixed at setup; meson configure takes the options only
+		local opts=() skip=0 a
+		for a in "$@"; do
+			if [ $skip = 1 ]; then skip=0; continue; fi
+			if [ "$a" = --cross-file ]; then skip=1; continue; fi
+			opts+=("$a")
+		done
+		meson configure "$dir" "${opts[@]}" >/dev/null
 	else
 		meson setup "$dir" "$@" >/dev/null
 	fi
