@@ -25,7 +25,7 @@ run() {
 	meson compile -C "$dir" >/dev/null
 	local rc=0
 	meson test -C "$dir" --print-errorlogs "${MESON_TEST_ARGS[@]}" || rc=$?
-	passed=$((passed + $(grep -c '"result": "OK"' "$dir/meson-logs/testlog.json" || true)))
+	passed=$((passed + $(grep -Ec '"result": "(OK|EXPECTEDFAIL)"' "$dir/meson-logs/testlog.json" || true)))
 	failed=$((failed + $(grep -Ec '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' \
 		"$dir/meson-logs/testlog.json" || true)))
 	return $rc
