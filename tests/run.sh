@@ -47,10 +47,6 @@ for fs in aarch64:arm64 riscv64:riscv x86_64:x86; do
 	run "build-fs-$cpu" --cross-file "cross/$cpu-freestanding.ini" -Dfreestanding=true \
 		-Darchs="$fmt" -Dwerror=true -Demu=enabled
 done
-# arm64 with the 4K granule only: every call direct, so its stack use is checked
-echo "== build-fs-aarch64-4k: freestanding arm64, 4K granule only =="
-run build-fs-aarch64-4k --cross-file cross/aarch64-freestanding.ini -Dfreestanding=true \
-	-Darchs=arm64 -Darm64_granules=4k -Dwerror=true -Demu=disabled
 # every format in one freestanding library, for each architecture
 for cpu in aarch64 riscv64 x86_64; do
 	echo "== build-fs-$cpu-all: freestanding, every format =="

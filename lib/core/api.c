@@ -8,13 +8,32 @@
 #include "core/mem.h"
 
 /*
- * The table's variant. A single-variant build includes this file after the
- * variant itself (api_single.c), and the one table there is the only one.
+ * VCALL(pgt, op, args...): op of the table's variant.
+ * - One variant built: this file is compiled after the variant itself
+ *   (api_single.c), and FMT_OPS, a constant table in view, becomes direct
+ *   calls the compiler may inline.
+ * - arm64 alone with several granules: a direct call chosen by granule.
+ * - Otherwise: one indirect call through the table's dispatch table.
  */
-#ifdef TDP_SINGLE_VARIANT
-#define FOPS(pgt) (&FMT_OPS)
+#if defined(TDP_SINGLE_VARIANT)
+#define VCALL(pgt, op, ...) (FMT_OPS.op(__VA_ARGS__))
+#elif TDP_HAVE_ARM64 && !TDP_HAVE_X86 && !TDP_HAVE_RISCV
+#if TDP_HAVE_ARM64_4K
+#define VCALL_4K(pgt, op, ...) (pgt)->geo.page_shift == 12 ? TDP_ARM64_4K(op)(__VA_ARGS__) :
 #else
-#define FOPS(pgt) ((pgt)->fops)
+#define VCALL_4K(pgt, op, ...)
+#endif
+#if TDP_HAVE_ARM64_16K && TDP_HAVE_ARM64_64K
+#define VCALL(pgt, op, ...)                                                          \
+	(VCALL_4K(pgt, op, __VA_ARGS__)(pgt)->geo.page_shift == 14 ?                 \
+		TDP_ARM64_16K(op)(__VA_ARGS__) : TDP_ARM64_64K(op)(__VA_ARGS__))
+#elif TDP_HAVE_ARM64_16K
+#define VCALL(pgt, op, ...) (VCALL_4K(pgt, op, __VA_ARGS__) TDP_ARM64_16K(op)(__VA_ARGS__))
+#else
+#define VCALL(pgt, op, ...) (VCALL_4K(pgt, op, __VA_ARGS__) TDP_ARM64_64K(op)(__VA_ARGS__))
+#endif
+#else
+#define VCALL(pgt, op, ...) ((pgt)->fops->op(__VA_ARGS__))
 #endif
 
 static bool pgt_ok(const struct tdp_pgtable *pgt)
@@ -120,7 +139,7 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 		return -TDP_ERANGE;
 	}
 	pgt->fops = fops;
-	FOPS(pgt)->prepare(pgt);
+	VCALL(pgt, prepare, pgt);
 	return 0;
 }
 
@@ -128,7 +147,7 @@ int tdp_pgtable_destroy(struct tdp_pgtable *pgt)
 {
 	if (!pgt_ok(pgt))
 		return -TDP_EINVAL;
-	FOPS(pgt)->destroy(pgt);
+	VCALL(pgt, destroy, pgt);
 	pgt->fops = NULL;
 	pgt->root = NULL;
 	return 0;
@@ -167,7 +186,7 @@ int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size, 
 		return ret;
 	if (attr & ~ATTR_KNOWN)
 		return -TDP_EINVAL;
-	return FOPS(pgt)->map(pgt, gpa, hpa, size, attr, flags, mc);
+	return VCALL(pgt, map, pgt, gpa, hpa, size, attr, flags, mc);
 }
 
 int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_fault_region *rg,
@@ -184,7 +203,7 @@ int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_
 	if ((flags & ~TDP_MAP_MAX_LEVEL_MASK) || (attr & ~ATTR_KNOWN) || fault_gpa < rg->gpa ||
 	    fault_gpa - rg->gpa >= rg->size)
 		return -TDP_EINVAL;
-	return FOPS(pgt)->fault(pgt, fault_gpa, rg, attr, flags, mc, res);
+	return VCALL(pgt, fault, pgt, fault_gpa, rg, attr, flags, mc, res);
 }
 
 long tdp_map_fault_pages_needed(const struct tdp_pgtable *pgt)
@@ -196,7 +215,7 @@ int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_m
 {
 	int ret = check_in(pgt, gpa, size);
 
-	return ret ? ret : FOPS(pgt)->unmap(pgt, gpa, size, mc);
+	return ret ? ret : VCALL(pgt, unmap, pgt, gpa, size, mc);
 }
 
 int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
@@ -208,7 +227,7 @@ int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budge
 		return ret;
 	if (!res)
 		return -TDP_EINVAL;
-	return FOPS(pgt)->zap(pgt, gpa, size, budget, res);
+	return VCALL(pgt, zap, pgt, gpa, size, budget, res);
 }
 
 int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int target_level,
@@ -220,7 +239,7 @@ int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int
 		return ret;
 	if (target_level >= pgt->geo.levels)
 		return -TDP_EINVAL;
-	return FOPS(pgt)->split(pgt, gpa, size, target_level, mc);
+	return VCALL(pgt, split, pgt, gpa, size, target_level, mc);
 }
 
 int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
@@ -231,9 +250,9 @@ int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t
 
 	if (ret)
 		return ret;
-	if ((clear | set) & ~allowed || !FOPS(pgt)->prot_change_ok(pgt, clear, set))
+	if ((clear | set) & ~allowed || !VCALL(pgt, prot_change_ok, pgt, clear, set))
 		return -TDP_EINVAL;
-	return FOPS(pgt)->protect(pgt, gpa, size, clear, set, mc);
+	return VCALL(pgt, protect, pgt, gpa, size, clear, set, mc);
 }
 
 int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young)
@@ -244,7 +263,7 @@ int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, b
 		return ret;
 	if (!young)
 		return -TDP_EINVAL;
-	return FOPS(pgt)->young(pgt, gpa, size, young);
+	return VCALL(pgt, young, pgt, gpa, size, young);
 }
 
 int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap)
@@ -255,7 +274,7 @@ int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint
 		return ret;
 	if (!bitmap)
 		return -TDP_EINVAL;
-	return FOPS(pgt)->dirty(pgt, gpa, size, bitmap);
+	return VCALL(pgt, dirty, pgt, gpa, size, bitmap);
 }
 
 int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res)
@@ -264,7 +283,7 @@ int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_re
 		return -TDP_EINVAL;
 	if (gpa >= (1ull << pgt->cfg.ia_bits))
 		return -TDP_ERANGE;
-	return FOPS(pgt)->lookup(pgt, gpa, res);
+	return VCALL(pgt, lookup, pgt, gpa, res);
 }
 
 int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
@@ -278,7 +297,7 @@ int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigne
 		return ret;
 	if (!fn || !(visits & all) || (visits & ~all))
 		return -TDP_EINVAL;
-	return FOPS(pgt)->walk(pgt, gpa, size, visits, fn, arg);
+	return VCALL(pgt, walk, pgt, gpa, size, visits, fn, arg);
 }
 
 int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
@@ -288,26 +307,26 @@ int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t 
 		return -TDP_EINVAL;
 	if (end > (1ull << pgt->cfg.ia_bits))
 		return -TDP_ERANGE;
-	FOPS(pgt)->iter_start(it, pgt, start, end, min_level);
+	VCALL(pgt, iter_start, it, pgt, start, end, min_level);
 	return 0;
 }
 
 void tdp_iter_next(struct tdp_iter *it)
 {
 	if (it && it->valid)
-		FOPS(it->pgt)->iter_next(it);
+		VCALL(it->pgt, iter_next, it);
 }
 
 void tdp_iter_restart(struct tdp_iter *it)
 {
 	if (it && it->valid)
-		FOPS(it->pgt)->iter_restart(it);
+		VCALL(it->pgt, iter_restart, it);
 }
 
 void tdp_iter_entry(const struct tdp_iter *it, struct tdp_entry *e)
 {
 	if (it && e && it->valid)
-		FOPS(it->pgt)->iter_entry(it, e);
+		VCALL(it->pgt, iter_entry, it, e);
 }
 
 long tdp_map_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa,

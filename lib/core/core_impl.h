@@ -3,7 +3,8 @@
  * The generic algorithms, written once and compiled once per format variant.
  *
  * A format's .c file includes its PTE header and then this file, after
- * defining FMT_OPS (the name of the dispatch table to emit). The format
+ * defining FMT_OPS (the name of the dispatch table to emit) and FMT_NAME (its
+ * entry points' names, one of the TDP_<VARIANT> macros of formats.h). The format
  * header provides, as constants or static inline functions:
  *
  *   FMT_PAGE_SHIFT, FMT_BITS       level-0 page shift, index bits per table
@@ -41,6 +42,29 @@
 #include "core/budget.h"
 #include "core/fmt_ops.h"
 #include "core/mem.h"
+
+/*
+ * The entry points carry the variant's name (FMT_NAME, from the variant's
+ * .c file) and hidden linkage, so that api.c can call them directly as well
+ * as through FMT_OPS.
+ */
+#define fmt_map FMT_NAME(map)
+#define fmt_fault FMT_NAME(fault)
+#define fmt_unmap FMT_NAME(unmap)
+#define fmt_zap FMT_NAME(zap)
+#define fmt_split FMT_NAME(split)
+#define fmt_protect FMT_NAME(protect)
+#define fmt_young FMT_NAME(young)
+#define fmt_dirty FMT_NAME(dirty)
+#define fmt_prepare FMT_NAME(prepare)
+#define fmt_lookup FMT_NAME(lookup)
+#define fmt_walk FMT_NAME(walk)
+#define fmt_destroy FMT_NAME(destroy)
+#define fmt_iter_start FMT_NAME(iter_start)
+#define fmt_iter_next FMT_NAME(iter_next)
+#define fmt_iter_restart FMT_NAME(iter_restart)
+#define fmt_iter_entry FMT_NAME(iter_entry)
+TDP_VARIANT_PROTOS(FMT_NAME);
 
 #define FMT_ENTRIES ((uint64_t)1 << FMT_BITS)
 #define NO_ADDR     UINT64_MAX
@@ -972,7 +996,7 @@ static inline bool leaf_tmpl(const struct tdp_pgtable *p, tdp_attr_t attr, uint6
 	return true;
 }
 
-static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t size,
+TDP_INTERNAL int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t size,
 		   tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc)
 {
 	uint64_t tmpl;
@@ -1000,7 +1024,7 @@ static int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint64_t s
  * already mapped. Tables between are linked from the cache, whose size is
  * checked against the exact need before anything is written.
  */
-static int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_fault_region *rg,
+TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_fault_region *rg,
 		     tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc,
 		     struct tdp_fault_result *res)
 {
@@ -1149,7 +1173,7 @@ unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size)
 	return true;
 }
 
-static int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
+TDP_INTERNAL int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 		     struct tdp_memcache *mc_in)
 {
 	struct tdp_memcache local, *mc;
@@ -1173,7 +1197,7 @@ static int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
-static int fmt_zap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t budget,
+TDP_INTERNAL int fmt_zap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t budget,
 		   struct tdp_zap_result *res)
 {
 	struct gather g;
@@ -1207,7 +1231,7 @@ static uint64_t split_need(const struct tdp_pgtable *p, const struct split_pred 
 	return n;
 }
 
-static int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigned int target,
+TDP_INTERNAL int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigned int target,
 		     struct tdp_memcache *mc_in)
 {
 	const struct split_pred pr = { .lo = gpa, .hi = gpa + size, .target = target };
@@ -1241,7 +1265,7 @@ static int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigne
 	return 0;
 }
 
-static int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_attr_t clear,
+TDP_INTERNAL int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_attr_t clear,
 		       tdp_attr_t set, struct tdp_memcache *mc_in)
 {
 	const struct prot_change pc = { .clear = clear, .set = set };
@@ -1289,7 +1313,7 @@ static int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_a
  * only makes a page look idle a little longer (an aging hint, not a
  * correctness property).
  */
-static int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *young)
+TDP_INTERNAL int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *young)
 {
 	struct tdp_iter it;
 	bool any = false;
@@ -1325,7 +1349,7 @@ static int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *y
  * again. A dirty block that straddles an edge of the range reports its
  * pages inside and stays dirty, so the pages outside are not lost.
  */
-static int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t *bitmap)
+TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t *bitmap)
 {
 	const uint64_t page = lvl_size(0), e = gpa + size;
 	struct tdp_iter it;
@@ -1369,20 +1393,20 @@ static int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_
 	return 0;
 }
 #else
-static int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *young)
+TDP_INTERNAL int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *young)
 {
 	(void)p, (void)gpa, (void)size, (void)young;
 	return -TDP_EOPNOTSUPP;
 }
 
-static int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t *bitmap)
+TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t *bitmap)
 {
 	(void)p, (void)gpa, (void)size, (void)bitmap;
 	return -TDP_EOPNOTSUPP;
 }
 #endif
 
-static void fmt_prepare(struct tdp_pgtable *p)
+TDP_INTERNAL void fmt_prepare(struct tdp_pgtable *p)
 {
 	fill_invalid(p, p->root, (uint64_t)1 << p->geo.root_bits);
 	p->prot_ok = 0;
@@ -1398,7 +1422,7 @@ static void fmt_prepare(struct tdp_pgtable *p)
 /* lookup, walk, iterator entry points, destroy                         */
 /* ------------------------------------------------------------------ */
 
-static int fmt_lookup(const struct tdp_pgtable *p, uint64_t gpa, struct tdp_lookup_result *res)
+TDP_INTERNAL int fmt_lookup(const struct tdp_pgtable *p, uint64_t gpa, struct tdp_lookup_result *res)
 {
 	unsigned int l;
 	uint64_t pte;
@@ -1427,7 +1451,7 @@ static void decode_entry(const struct tdp_pgtable *p, uint64_t addr, uint64_t pt
 	e->attr = e->valid && !e->table ? pte_attr(pte, l) : 0;
 }
 
-static int fmt_walk(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigned int visits,
+TDP_INTERNAL int fmt_walk(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigned int visits,
 		    tdp_walk_fn fn, void *arg)
 {
 	struct tdp_iter it;
@@ -1453,7 +1477,7 @@ static int fmt_walk(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size, un
 	return 0;
 }
 
-static void fmt_iter_start(struct tdp_iter *it, const struct tdp_pgtable *p, uint64_t start,
+TDP_INTERNAL void fmt_iter_start(struct tdp_iter *it, const struct tdp_pgtable *p, uint64_t start,
 			   uint64_t end, unsigned int min_level)
 {
 	it_start(it, p, start, end, min_level);
@@ -1464,7 +1488,7 @@ static void fmt_iter_start(struct tdp_iter *it, const struct tdp_pgtable *p, uin
  * the way is gone, to the entry that now covers its address), re-reading
  * every entry, so next() continues from there.
  */
-static void fmt_iter_restart(struct tdp_iter *it)
+TDP_INTERNAL void fmt_iter_restart(struct tdp_iter *it)
 {
 	unsigned int target = it->level;
 
@@ -1473,19 +1497,19 @@ static void fmt_iter_restart(struct tdp_iter *it)
 		it_next(it, true);
 }
 
-static void fmt_iter_next(struct tdp_iter *it)
+TDP_INTERNAL void fmt_iter_next(struct tdp_iter *it)
 {
 	do
 		it_next(it, true);
 	while (it->valid && it->post);
 }
 
-static void fmt_iter_entry(const struct tdp_iter *it, struct tdp_entry *e)
+TDP_INTERNAL void fmt_iter_entry(const struct tdp_iter *it, struct tdp_entry *e)
 {
 	decode_entry(it->pgt, it->addr, it->pte, it->level, e);
 }
 
-static void fmt_destroy(struct tdp_pgtable *p)
+TDP_INTERNAL void fmt_destroy(struct tdp_pgtable *p)
 {
 	uint64_t n = (uint64_t)1 << p->geo.root_bits;
 	uint64_t *root = p->root;
@@ -1496,6 +1520,12 @@ static void fmt_destroy(struct tdp_pgtable *p)
 		if (pte_valid(root[i]) && pte_is_table(root[i], top))
 			free_subtree(p, tdp_pa_to_va(p, pte_table_pa(root[i])), top - 1);
 	p->cfg.mm->free_table(p->cfg.mm_ctx, p->root, p->geo.root_size);
+}
+
+TDP_INTERNAL bool FMT_NAME(prot_change_ok)(const struct tdp_pgtable *p, tdp_attr_t clear,
+					  tdp_attr_t set)
+{
+	return fmt_prot_change_ok(p, clear, set);
 }
 
 TDP_INTERNAL const struct tdp_fmt_ops FMT_OPS = {
@@ -1515,5 +1545,5 @@ TDP_INTERNAL const struct tdp_fmt_ops FMT_OPS = {
 	.iter_next = fmt_iter_next,
 	.iter_restart = fmt_iter_restart,
 	.iter_entry = fmt_iter_entry,
-	.prot_change_ok = fmt_prot_change_ok,
+	.prot_change_ok = FMT_NAME(prot_change_ok),
 };

@@ -45,4 +45,38 @@ struct tdp_fmt_ops {
 	bool (*prot_change_ok)(const struct tdp_pgtable *pgt, tdp_attr_t clear, tdp_attr_t set);
 };
 
+/*
+ * A variant's entry points by name, for builds that call them directly
+ * (api.c: several arm64 granules and no other format). NAME(op) spells a
+ * variant's name for op, e.g. TDP_ARM64_4K(map) is tdp__arm64_4k_map.
+ */
+#define TDP_VARIANT_PROTOS(NAME)                                                            \
+	TDP_INTERNAL int NAME(map)(struct tdp_pgtable *, uint64_t, uint64_t, uint64_t,      \
+				   tdp_attr_t, uint32_t, struct tdp_memcache *);            \
+	TDP_INTERNAL int NAME(fault)(struct tdp_pgtable *, uint64_t,                        \
+				     const struct tdp_fault_region *, tdp_attr_t, uint32_t, \
+				     struct tdp_memcache *, struct tdp_fault_result *);     \
+	TDP_INTERNAL int NAME(unmap)(struct tdp_pgtable *, uint64_t, uint64_t,              \
+				     struct tdp_memcache *);                                \
+	TDP_INTERNAL int NAME(zap)(struct tdp_pgtable *, uint64_t, uint64_t, uint64_t,      \
+				   struct tdp_zap_result *);                                \
+	TDP_INTERNAL int NAME(split)(struct tdp_pgtable *, uint64_t, uint64_t, unsigned int, \
+				     struct tdp_memcache *);                                \
+	TDP_INTERNAL int NAME(protect)(struct tdp_pgtable *, uint64_t, uint64_t, tdp_attr_t, \
+				       tdp_attr_t, struct tdp_memcache *);                  \
+	TDP_INTERNAL int NAME(young)(struct tdp_pgtable *, uint64_t, uint64_t, bool *);     \
+	TDP_INTERNAL int NAME(dirty)(struct tdp_pgtable *, uint64_t, uint64_t, uint64_t *); \
+	TDP_INTERNAL void NAME(prepare)(struct tdp_pgtable *);                              \
+	TDP_INTERNAL int NAME(lookup)(const struct tdp_pgtable *, uint64_t,                 \
+				      struct tdp_lookup_result *);                          \
+	TDP_INTERNAL int NAME(walk)(const struct tdp_pgtable *, uint64_t, uint64_t,         \
+				    unsigned int, tdp_walk_fn, void *);                     \
+	TDP_INTERNAL void NAME(destroy)(struct tdp_pgtable *);                              \
+	TDP_INTERNAL void NAME(iter_start)(struct tdp_iter *, const struct tdp_pgtable *,   \
+					   uint64_t, uint64_t, unsigned int);               \
+	TDP_INTERNAL void NAME(iter_next)(struct tdp_iter *);                               \
+	TDP_INTERNAL void NAME(iter_restart)(struct tdp_iter *);                            \
+	TDP_INTERNAL void NAME(iter_entry)(const struct tdp_iter *, struct tdp_entry *);    \
+	TDP_INTERNAL bool NAME(prot_change_ok)(const struct tdp_pgtable *, tdp_attr_t, tdp_attr_t)
+
 #endif

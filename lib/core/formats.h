@@ -5,15 +5,25 @@
 
 #include "core/fmt_ops.h"
 
+/* Each variant's entry-point names (FMT_NAME in its .c file). */
+#define TDP_ARM64_4K(op)  tdp__arm64_4k_##op
+#define TDP_ARM64_16K(op) tdp__arm64_16k_##op
+#define TDP_ARM64_64K(op) tdp__arm64_64k_##op
+#define TDP_X86_EPT(op)   tdp__x86_ept_##op
+#define TDP_RISCV_G(op)   tdp__riscv_g_##op
+
 #if TDP_HAVE_ARM64
 #if TDP_HAVE_ARM64_4K
 extern TDP_INTERNAL const struct tdp_fmt_ops tdp__arm64_4k_fops;
+TDP_VARIANT_PROTOS(TDP_ARM64_4K);
 #endif
 #if TDP_HAVE_ARM64_16K
 extern TDP_INTERNAL const struct tdp_fmt_ops tdp__arm64_16k_fops;
+TDP_VARIANT_PROTOS(TDP_ARM64_16K);
 #endif
 #if TDP_HAVE_ARM64_64K
 extern TDP_INTERNAL const struct tdp_fmt_ops tdp__arm64_64k_fops;
+TDP_VARIANT_PROTOS(TDP_ARM64_64K);
 #endif
 /*
  * Validate an arm64 configuration and derive its geometry and variant.
