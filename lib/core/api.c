@@ -195,13 +195,15 @@ int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_
 {
 	int ret;
 
-	if (!pgt_ok(pgt) || !rg || !mc || !res)
+	if (!rg || !mc || !res || (flags & ~TDP_MAP_MAX_LEVEL_MASK) || (attr & ~ATTR_KNOWN))
 		return -TDP_EINVAL;
-	ret = check_map(pgt, rg->gpa, rg->hpa, rg->size, flags & ~TDP_MAP_NOREPLACE);
+	ret = check_in(pgt, rg->gpa, rg->size);
+	if (!ret)
+		ret = check_out(pgt, rg->hpa, rg->size);
 	if (ret)
 		return ret;
-	if ((flags & ~TDP_MAP_MAX_LEVEL_MASK) || (attr & ~ATTR_KNOWN) || fault_gpa < rg->gpa ||
-	    fault_gpa - rg->gpa >= rg->size)
+	/* below the region wraps round to a large offset */
+	if (fault_gpa - rg->gpa >= rg->size)
 		return -TDP_EINVAL;
 	return VCALL(pgt, fault, pgt, fault_gpa, rg, attr, flags, mc, res);
 }
