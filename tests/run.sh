@@ -22,7 +22,10 @@ run() {
 	else
 		meson setup "$dir" "$@" >/dev/null
 	fi
-	meson compile -C "$dir" >/dev/null
+	if ! meson compile -C "$dir" >"$dir/compile.log" 2>&1; then
+		tail -n 40 "$dir/compile.log"
+		return 1
+	fi
 	local rc=0
 	meson test -C "$dir" --print-errorlogs "${MESON_TEST_ARGS[@]}" || rc=$?
 	passed=$((passed + $(grep -Ec '"result": "(OK|EXPECTEDFAIL)"' "$dir/meson-logs/testlog.json" || true)))

@@ -1037,8 +1037,14 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 
 	if (!leaf_tmpl(p, attr, &tmpl))
 		return -TDP_EINVAL;
-	/* from the largest leaf allowed; addresses stay below 2^57, so base + size cannot wrap */
-	for (l = 31 - (unsigned int)__builtin_clz(mask | 1); l > 0; l--) {
+	/*
+	 * From the largest leaf allowed (a loop, not __builtin_clz: without
+	 * Zbb that is a libgcc call); addresses stay below 2^57, so base + size
+	 * cannot wrap.
+	 */
+	for (l = m; l > 0 && !((mask >> l) & 1); l--)
+		;
+	for (; l > 0; l--) {
 		uint64_t sz = lvl_size(l);
 
 		base = fa & ~(sz - 1);
