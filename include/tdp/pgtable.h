@@ -112,7 +112,8 @@ uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
 
 /* tdp_map flags */
 #define TDP_MAP_NOREPLACE      (1u << 0) /* fail with -TDP_EEXIST if anything in the range is mapped */
-#define TDP_MAP_MAX_LEVEL(l)   ((((uint32_t)(l)) + 1u) << 8) /* no leaf above level l */
+/* No leaf above level l, for l in 0..14 (the field is 4 bits; 15 is refused as unknown flags). */
+#define TDP_MAP_MAX_LEVEL(l)   ((((uint32_t)(l)) + 1u) << 8)
 #define TDP_MAP_MAX_LEVEL_MASK (0xfu << 8)
 
 /*
@@ -177,9 +178,13 @@ int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int
  * [gpa, gpa + size): new = (old & ~clear) | set, with clear and set limited
  * to TDP_PROT_MASK | TDP_SW_MASK. Blocks fully inside stay blocks; a block
  * straddling an edge is split only if its permissions change. Unmapped pages
- * are skipped. Returns 0; -TDP_EINVAL (bits outside the mask, or a change
- * the format cannot express on every possible entry); -TDP_ERANGE;
- * -TDP_ENOMEM (edge splits).
+ * are skipped. The change is judged on every entry it could meet, not on
+ * the entries there now: on EPT and RISC-V, where write without read is not
+ * an entry, set = TDP_PROT_W alone is refused (an execute-only page would
+ * become write-only), so write access is given back with TDP_PROT_RW.
+ * Returns 0; -TDP_EINVAL (bits outside the mask, or a change the format
+ * cannot express on every possible entry); -TDP_ERANGE; -TDP_ENOMEM (edge
+ * splits).
  */
 int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
 		tdp_attr_t set, struct tdp_memcache *mc);

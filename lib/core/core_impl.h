@@ -1017,6 +1017,20 @@ TDP_INTERNAL int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint
 }
 
 
+/* Index of the highest set bit of a leaf-level mask (levels 0..5), 0 for 0. */
+_Static_assert(TDP_MAX_LEVELS <= 6, "top_bit6 covers six levels");
+static inline unsigned int top_bit6(uint32_t mask)
+{
+	static const unsigned char top[64] = {
+		0, 0, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3,
+		4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+		5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+		5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+	};
+
+	return top[mask & 63];
+}
+
 /*
  * The fault path: one walk from the root to the first entry on fault_gpa's
  * path that is not a table. Empty, it gets the largest leaf that fits both
@@ -1038,13 +1052,11 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 	if (!leaf_tmpl(p, attr, &tmpl))
 		return -TDP_EINVAL;
 	/*
-	 * From the largest leaf allowed (a loop, not __builtin_clz: without
-	 * Zbb that is a libgcc call); addresses stay below 2^57, so base + size
-	 * cannot wrap.
+	 * From the largest leaf allowed (a table lookup, not __builtin_clz:
+	 * without Zbb that is a libgcc call); addresses stay below 2^57, so
+	 * base + size cannot wrap.
 	 */
-	for (l = m; l > 0 && !((mask >> l) & 1); l--)
-		;
-	for (; l > 0; l--) {
+	for (l = top_bit6(mask); l > 0; l--) {
 		uint64_t sz = lvl_size(l);
 
 		base = fa & ~(sz - 1);
