@@ -859,6 +859,33 @@ static inline unsigned int walk_path(const struct tdp_pgtable *p, uint64_t addr,
 }
 
 /*
+ * walk_path without the path, the loop every fault runs: from the root
+ * through tables towards level `stop`. Returns the level it stopped at,
+ * with that entry's address in *ptepp and its value in *ptev.
+ */
+static inline __attribute__((always_inline)) unsigned int
+walk_down(const struct tdp_pgtable *p, uint64_t addr, unsigned int stop, uint64_t **ptepp,
+	  uint64_t *ptev)
+{
+	void *(*p2v)(void *, uint64_t) = p->cfg.mm->phys_to_virt;
+	const uintptr_t off = p->cfg.linear_offset;
+	unsigned int m = top_level(p);
+	uint64_t *ptep = (uint64_t *)p->root + (addr >> lvl_shift(m)), pte = pte_load(ptep);
+
+	while (m > stop && pte_is_table(pte, m)) {
+		uint64_t pa = pte_table_pa(pte);
+		uint64_t *t = p2v ? p2v(p->cfg.mm_ctx, pa) : (uint64_t *)(uintptr_t)(pa + off);
+
+		m--;
+		ptep = t + tbl_idx(addr, m);
+		pte = pte_load(ptep);
+	}
+	*ptepp = ptep;
+	*ptev = pte;
+	return m;
+}
+
+/*
  * The end of a one-leaf map: *ptep is the empty entry of level m on gpa's
  * path. Link fresh tables from the cache (which holds m - l pages) down to
  * level l, write the leaf there, and report what the general path's gather
@@ -897,21 +924,10 @@ static inline __attribute__((always_inline)) bool
 map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 		    uint64_t tmpl, uint32_t flags, struct tdp_memcache *mc)
 {
-	void *(*p2v)(void *, uint64_t) = p->cfg.mm->phys_to_virt;
-	const uintptr_t off = p->cfg.linear_offset;
 	const uint64_t new = pte_mk_leaf(tmpl, hpa, l);
-	unsigned int m = top_level(p);
-	uint64_t *ptep = (uint64_t *)p->root + (gpa >> lvl_shift(m)), pte = pte_load(ptep);
+	uint64_t *ptep, pte;
+	unsigned int m = walk_down(p, gpa, l, &ptep, &pte);
 
-	/* walk_path without the path: this is the loop every fault runs */
-	while (m > l && pte_is_table(pte, m)) {
-		uint64_t pa = pte_table_pa(pte);
-		uint64_t *t = p2v ? p2v(p->cfg.mm_ctx, pa) : (uint64_t *)(uintptr_t)(pa + off);
-
-		m--;
-		ptep = t + tbl_idx(gpa, m);
-		pte = pte_load(ptep);
-	}
 	if (pte_valid(pte)) {
 		/* the same leaf again (a spurious fault) is done; anything else is not ours */
 		return m == l && !(flags & TDP_MAP_NOREPLACE) && !pte_is_table(pte, l) &&
@@ -1042,11 +1058,9 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 		     tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc,
 		     struct tdp_fault_result *res)
 {
-	void *(*p2v)(void *, uint64_t) = p->cfg.mm->phys_to_virt;
-	const uintptr_t off = p->cfg.linear_offset;
 	const uint32_t mask = geo_map_leaf_mask(&p->geo, flags);
 	const uint64_t delta = rg->hpa - rg->gpa, rend = rg->gpa + rg->size;
-	unsigned int m = top_level(p), l, lmax = 0;
+	unsigned int m, l, lmax = 0;
 	uint64_t *ptep, pte, tmpl, base;
 
 	if (!leaf_tmpl(p, attr, &tmpl))
@@ -1066,16 +1080,7 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 		}
 	}
 
-	ptep = (uint64_t *)p->root + (fa >> lvl_shift(m));
-	pte = pte_load(ptep);
-	while (m > 0 && pte_is_table(pte, m)) {
-		uint64_t pa = pte_table_pa(pte);
-		uint64_t *t = p2v ? p2v(p->cfg.mm_ctx, pa) : (uint64_t *)(uintptr_t)(pa + off);
-
-		m--;
-		ptep = t + tbl_idx(fa, m);
-		pte = pte_load(ptep);
-	}
+	m = walk_down(p, fa, 0, &ptep, &pte);
 	if (pte_valid(pte)) {
 		res->size = m == 0 && pte_is_cont(pte, 0) ? CONT_SIZE : lvl_size(m);
 		res->gpa = fa & ~(res->size - 1);
