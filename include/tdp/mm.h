@@ -29,6 +29,16 @@ struct tdp_mm_ops {
 	 */
 	uint64_t (*virt_to_phys)(void *ctx, void *va);
 	void *(*phys_to_virt)(void *ctx, uint64_t pa);
+	/*
+	 * Shared mode (TDP_CFG_SHARED) only, and required there: `table`, whose
+	 * entries sit at neutral `level`, was unlinked and flushed, but other
+	 * threads may still be walking it. Keep it until every thread that may
+	 * have been inside a libtdp call on the table at this point has left
+	 * (an RCU or epoch grace period), then call tdp_free_unlinked() on it.
+	 * Called from any thread that runs a shared call; the test kit has an
+	 * epoch-based implementation (tdp_tk_epoch_*).
+	 */
+	void (*defer_free_table)(void *ctx, void *table, unsigned int level);
 };
 
 /*

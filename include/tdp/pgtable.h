@@ -11,7 +11,8 @@
  *   address outside the range or an overflowing gpa + size gives -TDP_ERANGE.
  * - A call that fails leaves the table translating exactly as before and
  *   holds on to no page.
- * - Calls on one table are serialised by the caller (exclusive mode).
+ * - Calls on one table are serialised by the caller (exclusive mode), unless
+ *   the table was created with TDP_CFG_SHARED (shared mode, below).
  * - `mc` may be NULL: the call then allocates through tdp_mm_ops, taking
  *   every page it may need before it changes anything.
  * - Pages: map needs tdp_map_pages_needed() pages in `mc` (a bound computed
@@ -33,6 +34,32 @@ struct tdp_fmt_ops;
 
 /* Configuration flags (tdp_config.flags). Format-specific ones live in tdp/<arch>.h. */
 #define TDP_CFG_FORMAT_MASK 0xffffu /* bits 0..15 are per-format */
+
+/*
+ * Shared mode. tdp_map, tdp_map_fault, tdp_protect, tdp_split,
+ * tdp_test_clear_young and tdp_collect_dirty may run at the same time on the
+ * table from many threads (the hypervisor's read lock), and so may tdp_lookup,
+ * tdp_walk and the iterator. Every entry is changed by a compare-and-swap
+ * against the value read; a change that takes several steps (break-before-make,
+ * a block replaced by a table on arm64) first swaps in a reserved "busy"
+ * value that the hardware takes as invalid and other calls never mistake for
+ * a mapping. Rules that differ from exclusive mode:
+ * - A call that meets a busy entry returns -TDP_EAGAIN without waiting. What
+ *   it did before stays: each of these calls can simply be repeated.
+ *   -TDP_ENOMEM can likewise come after part of the work, when other threads
+ *   made blocks that need more pages than were counted.
+ * - Racing maps of one page: the last to swap its entry wins; each page ends
+ *   translated by one of the calls, with that call's whole leaf.
+ * - Tables a shared call unlinks (a map replacing a table by a block) go to
+ *   tdp_mm_ops.defer_free_table, which is required; tables a call built but
+ *   lost the race to link go back to its memory cache.
+ * - tdp_map does not write RISC-V Svnapot groups.
+ * - tdp_unmap, tdp_zap and tdp_pgtable_destroy stay exclusive: the caller
+ *   keeps every other call off the table while they run (write lock); they
+ *   free tables at once.
+ * - The callbacks (tdp_mm_ops, tdp_tlb_ops) are called from all those threads.
+ */
+#define TDP_CFG_SHARED (1u << 16)
 
 struct tdp_config {
 	enum tdp_format format;
@@ -88,8 +115,8 @@ struct tdp_pgtable {
 /*
  * Create an empty table for cfg->format: validates the configuration,
  * computes the geometry and allocates the root through cfg->mm.
- * Returns 0; -TDP_EINVAL for NULL arguments, missing required callbacks,
- * an unknown or unbuilt format, or sizes the format cannot use (for arm64:
+ * Returns 0; -TDP_EINVAL for NULL arguments, missing required callbacks
+ * (defer_free_table with TDP_CFG_SHARED), an unknown or unbuilt format, or sizes the format cannot use (for arm64:
  * granule not 4K/16K/64K, ia_bits outside 32..48 (up to 52 with 64K and
  * oa_bits 52), oa_bits not a PARange value (32, 36, 40, 42, 44, 48, or 52
  * with 64K only: FEAT_LPA2 is not supported), ia_bits > oa_bits, unknown
@@ -99,7 +126,8 @@ struct tdp_pgtable {
 int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg);
 
 /*
- * Free every table, after one flush_all. The table must not be used again
+ * Free every table, after one flush_all. Exclusive in shared mode. The
+ * table must not be used again
  * (until a new tdp_pgtable_init). Returns 0, or -TDP_EINVAL if pgt is NULL or
  * not initialised.
  */
@@ -135,6 +163,7 @@ int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
  * Make exactly the pages of [gpa, gpa + size) stop translating. Blocks that
  * straddle the edges are split first (this is the only use of pages);
  * tables left empty are freed. Unmapped pages in the range are fine.
+ * Exclusive in shared mode (it frees tables at once).
  * Returns 0, -TDP_EINVAL, -TDP_ERANGE or -TDP_ENOMEM (split pages).
  */
 int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_memcache *mc);
@@ -156,6 +185,7 @@ struct tdp_zap_result {
  * edge are entered and freed once empty; never allocates.
  * `budget` bounds the entries cleared in this call (0 = no bound); at least
  * one is always processed, so resuming from res->resume makes progress.
+ * Exclusive in shared mode.
  * Returns 0 when the range is done, 1 when the budget ran out (continue at
  * res->resume), -TDP_EINVAL or -TDP_ERANGE. res is required.
  */
@@ -278,5 +308,16 @@ long tdp_unmap_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_
 long tdp_split_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
 			    unsigned int target_level);
 long tdp_protect_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size);
+
+/*
+ * Shared mode: free a table given to tdp_mm_ops.defer_free_table, with every
+ * table below it (tables other threads linked into it after it was unlinked
+ * included), through free_table. Call it once the grace period has passed:
+ * no thread is still inside a call that began before the table was handed
+ * over. `level` is the one defer_free_table was given. Returns 0, or
+ * -TDP_EINVAL for a NULL or uninitialised table, NULL `table`, or a level
+ * that no table below the root has.
+ */
+int tdp_free_unlinked(const struct tdp_pgtable *pgt, void *table, unsigned int level);
 
 #endif

@@ -101,6 +101,11 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 	if (!mm || !mm->zalloc_table || !mm->free_table || !cfg->tlb || !cfg->tlb->flush_range ||
 	    !cfg->tlb->flush_all || !mm->virt_to_phys != !mm->phys_to_virt)
 		return -TDP_EINVAL;
+	/* bits 16.. are the format-neutral modes; the format checks its own */
+	if (cfg->flags & ~(TDP_CFG_FORMAT_MASK | TDP_CFG_SHARED))
+		return -TDP_EINVAL;
+	if ((cfg->flags & TDP_CFG_SHARED) && !mm->defer_free_table)
+		return -TDP_EINVAL;
 	switch (cfg->format) {
 #if TDP_HAVE_ARM64
 	case TDP_FORMAT_ARM64_S2:
@@ -150,6 +155,14 @@ int tdp_pgtable_destroy(struct tdp_pgtable *pgt)
 	VCALL(pgt, destroy, pgt);
 	pgt->fops = NULL;
 	pgt->root = NULL;
+	return 0;
+}
+
+int tdp_free_unlinked(const struct tdp_pgtable *pgt, void *table, unsigned int level)
+{
+	if (!pgt_ok(pgt) || !table || level + 1 >= pgt->geo.levels)
+		return -TDP_EINVAL;
+	VCALL(pgt, free_unlinked, pgt, table, level);
 	return 0;
 }
 

@@ -60,6 +60,7 @@
 #define fmt_lookup FMT_NAME(lookup)
 #define fmt_walk FMT_NAME(walk)
 #define fmt_destroy FMT_NAME(destroy)
+#define fmt_free_unlinked FMT_NAME(free_unlinked)
 #define fmt_iter_start FMT_NAME(iter_start)
 #define fmt_iter_next FMT_NAME(iter_next)
 #define fmt_iter_restart FMT_NAME(iter_restart)
@@ -273,8 +274,14 @@ static inline bool entries_empty(const uint64_t *t, uint64_t n)
 	return !(any & FMT_VALID_MASK);
 }
 
-/* Free an unlinked subtree whose entries sit at `level`; only after its flush. */
-static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int level)
+/*
+ * Free an unlinked subtree whose entries sit at `level`: through free_table
+ * (only after the flush that covers it), or, with `mc`, back into that cache
+ * (a subtree built by a call that lost the race to link it: never visible,
+ * so no flush, but its pages must be zeroed again for the cache).
+ */
+static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int level,
+			 struct tdp_memcache *mc)
 {
 	void *tbl[TDP_MAX_LEVELS];
 	uint64_t idx[TDP_MAX_LEVELS];
@@ -289,13 +296,16 @@ static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int 
 		if (idx[l] == 0 && (l == 0 || entries_empty(tbl[l], FMT_ENTRIES)))
 			idx[l] = FMT_ENTRIES;
 		if (idx[l] == FMT_ENTRIES) {
-			p->cfg.mm->free_table(p->cfg.mm_ctx, tbl[l], p->geo.table_size);
+			if (mc)
+				mc_push(mc, tbl[l], p->geo.table_size);
+			else
+				p->cfg.mm->free_table(p->cfg.mm_ctx, tbl[l], p->geo.table_size);
 			if (l == level)
 				return;
 			l++;
 			continue;
 		}
-		pte = ((uint64_t *)tbl[l])[idx[l]++];
+		pte = pte_load((uint64_t *)tbl[l] + idx[l]++);
 		if (pte_valid(pte) && pte_is_table(pte, l)) {
 			l--;
 			tbl[l] = tdp_pa_to_va(p, pte_table_pa(pte));
@@ -314,7 +324,7 @@ static void gather_flush(const struct tdp_pgtable *p, struct gather *g)
 		if (g->free[i].empty)
 			p->cfg.mm->free_table(p->cfg.mm_ctx, g->free[i].va, p->geo.table_size);
 		else
-			free_subtree(p, g->free[i].va, g->free[i].level);
+			free_subtree(p, g->free[i].va, g->free[i].level, NULL);
 	}
 	gather_init(g);
 }
@@ -1541,8 +1551,13 @@ TDP_INTERNAL void fmt_destroy(struct tdp_pgtable *p)
 	p->cfg.tlb->flush_all(p->cfg.tlb_ctx);
 	for (uint64_t i = 0; i < n; i++)
 		if (pte_valid(root[i]) && pte_is_table(root[i], top))
-			free_subtree(p, tdp_pa_to_va(p, pte_table_pa(root[i])), top - 1);
+			free_subtree(p, tdp_pa_to_va(p, pte_table_pa(root[i])), top - 1, NULL);
 	p->cfg.mm->free_table(p->cfg.mm_ctx, p->root, p->geo.root_size);
+}
+
+TDP_INTERNAL void fmt_free_unlinked(const struct tdp_pgtable *p, void *table, unsigned int level)
+{
+	free_subtree(p, table, level, NULL);
 }
 
 TDP_INTERNAL bool FMT_NAME(prot_change_ok)(const struct tdp_pgtable *p, tdp_attr_t clear,
@@ -1564,6 +1579,7 @@ TDP_INTERNAL const struct tdp_fmt_ops FMT_OPS = {
 	.lookup = fmt_lookup,
 	.walk = fmt_walk,
 	.destroy = fmt_destroy,
+	.free_unlinked = fmt_free_unlinked,
 	.iter_start = fmt_iter_start,
 	.iter_next = fmt_iter_next,
 	.iter_restart = fmt_iter_restart,

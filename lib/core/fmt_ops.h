@@ -36,6 +36,7 @@ struct tdp_fmt_ops {
 	int (*walk)(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
 		    tdp_walk_fn fn, void *arg);
 	void (*destroy)(struct tdp_pgtable *pgt);
+	void (*free_unlinked)(const struct tdp_pgtable *pgt, void *table, unsigned int level);
 	void (*iter_start)(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
 			   uint64_t end, unsigned int min_level);
 	void (*iter_next)(struct tdp_iter *it);
@@ -72,6 +73,7 @@ struct tdp_fmt_ops {
 	TDP_INTERNAL int NAME(walk)(const struct tdp_pgtable *, uint64_t, uint64_t,         \
 				    unsigned int, tdp_walk_fn, void *);                     \
 	TDP_INTERNAL void NAME(destroy)(struct tdp_pgtable *);                              \
+	TDP_INTERNAL void NAME(free_unlinked)(const struct tdp_pgtable *, void *, unsigned int); \
 	TDP_INTERNAL void NAME(iter_start)(struct tdp_iter *, const struct tdp_pgtable *,   \
 					   uint64_t, uint64_t, unsigned int);               \
 	TDP_INTERNAL void NAME(iter_next)(struct tdp_iter *);                               \

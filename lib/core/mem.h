@@ -25,9 +25,13 @@ _Static_assert(sizeof(AO_t) == sizeof(uint64_t), "libtdp needs 64-bit AO_t");
  * the tables concurrently; a store that links a new table is a release so
  * the walker never sees the link before the table's contents.
  */
+/*
+ * An acquire: in shared mode a table another thread just linked (with a
+ * release) is read through the entry loaded here. Free on x86, LDAR on arm64.
+ */
 static inline uint64_t pte_load(const uint64_t *ptep)
 {
-	return (uint64_t)AO_load((const volatile AO_t *)ptep);
+	return (uint64_t)AO_load_acquire((const volatile AO_t *)ptep);
 }
 
 static inline void pte_store(uint64_t *ptep, uint64_t v)
@@ -38,6 +42,16 @@ static inline void pte_store(uint64_t *ptep, uint64_t v)
 static inline void pte_store_release(uint64_t *ptep, uint64_t v)
 {
 	AO_store_release((volatile AO_t *)ptep, (AO_t)v);
+}
+
+/*
+ * Replace *ptep by v if it still holds old (shared mode, and entries the
+ * hardware may update: A/D flags). Full ordering, so it also publishes a
+ * table filled before it.
+ */
+static inline bool pte_cas(uint64_t *ptep, uint64_t old, uint64_t v)
+{
+	return AO_compare_and_swap_full((volatile AO_t *)ptep, (AO_t)old, (AO_t)v);
 }
 
 static inline void *tdp_pa_to_va(const struct tdp_pgtable *p, uint64_t pa)
@@ -66,6 +80,22 @@ static inline void *mc_pop(struct tdp_memcache *mc)
 	*page = NULL;
 	mc->nr--;
 	return page;
+}
+
+/*
+ * Give back a page taken by mc_pop that was never linked. Its contents are
+ * zeroed again (the cache holds zeroed pages); entries are stored one by one
+ * so that no memset call appears in a freestanding build.
+ */
+static inline void mc_push(struct tdp_memcache *mc, void *page, size_t size)
+{
+	uint64_t *w = page;
+
+	for (size_t i = 0; i < size / sizeof(uint64_t); i++)
+		w[i] = 0;
+	*(void **)page = mc->head;
+	mc->head = page;
+	mc->nr++;
 }
 
 /* The caller's cache can give `need` pages of this table's size (no error reported). */

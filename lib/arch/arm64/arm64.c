@@ -41,7 +41,7 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 #endif
 	default: return -TDP_EINVAL; /* not an arm64 granule, or not built (-Darm64_granules) */
 	}
-	if (cfg->flags & ~TDP_CFG_ARM64_XNX)
+	if ((cfg->flags & TDP_CFG_FORMAT_MASK) & ~TDP_CFG_ARM64_XNX)
 		return -TDP_EINVAL;
 	/* 52-bit output needs FEAT_LPA with 64K; LPA2 (4K/16K) is not supported yet. */
 	if (ps_encoding(oa) < 0 || (oa == 52 && g != 16))

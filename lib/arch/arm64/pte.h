@@ -87,6 +87,12 @@ static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
 /* Entries are valid when any of these bits is set (so emptiness checks can OR whole tables). */
 #define FMT_VALID_MASK A64_VALID
 
+/*
+ * Shared mode's "busy" entry: with bit 0 clear the descriptor is invalid and
+ * the hardware ignores bits 63:1 (§2.2), so any of them can mark it.
+ */
+#define FMT_BUSY_BIT (1ull << 58)
+
 static inline bool pte_valid(uint64_t pte)
 {
 	return (pte & FMT_VALID_MASK) != 0;

@@ -59,6 +59,12 @@ static inline bool fmt_cont_enabled(const struct tdp_pgtable *pgt)
 /* Entries are valid when any of these bits is set (so emptiness checks can OR whole tables). */
 #define FMT_VALID_MASK RV_V
 
+/*
+ * Shared mode's "busy" entry: with V clear the hart ignores every other bit
+ * (§3.3); RSW bit 8 marks it.
+ */
+#define FMT_BUSY_BIT (1ull << 8)
+
 static inline bool pte_valid(uint64_t pte)
 {
 	return (pte & FMT_VALID_MASK) != 0;

@@ -19,7 +19,7 @@ int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 
 	if (cfg->granule_shift && cfg->granule_shift != 12)
 		return -TDP_EINVAL;
-	if (cfg->flags & ~RISCV_CFG_FLAGS)
+	if ((cfg->flags & TDP_CFG_FORMAT_MASK) & ~RISCV_CFG_FLAGS)
 		return -TDP_EINVAL;
 	/* PMA_MT says "no Svpbmt": both at once is a contradiction */
 	if ((cfg->flags & TDP_CFG_RISCV_SVPBMT) && (cfg->flags & TDP_CFG_RISCV_PMA_MT))

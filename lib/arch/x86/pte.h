@@ -59,6 +59,13 @@ static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
 /* Entries are valid when any of these bits is set (so emptiness checks can OR whole tables). */
 #define FMT_VALID_MASK EPT_PRESENT
 
+/*
+ * Shared mode's "busy" entry: bits 2:0 (and 10) clear make it not present,
+ * and the CPU ignores bit 11 of such an entry (§1.2); the suppress-#VE bit
+ * of fmt_invalid is kept.
+ */
+#define FMT_BUSY_BIT (1ull << 11)
+
 static inline bool pte_valid(uint64_t pte)
 {
 	return (pte & FMT_VALID_MASK) != 0;

@@ -17,7 +17,7 @@ int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 
 	if (cfg->granule_shift && cfg->granule_shift != 12)
 		return -TDP_EINVAL;
-	if (cfg->flags & ~X86_CFG_FLAGS)
+	if ((cfg->flags & TDP_CFG_FORMAT_MASK) & ~X86_CFG_FLAGS)
 		return -TDP_EINVAL;
 	/* 48-bit GPA: 4 levels, 57-bit: 5 levels (PML5) */
 	if (cfg->ia_bits == 48)
