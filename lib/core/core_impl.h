@@ -219,6 +219,13 @@ static inline uint64_t it_base(const struct tdp_iter *it)
 	return it->addr & ~(lvl_size(it->level) - 1);
 }
 
+/* The iterator is on a leaf above `target` (a block to split). */
+static inline bool is_block(const struct tdp_iter *it, unsigned int target)
+{
+	return !it->post && it->level > target && pte_valid(it->pte) &&
+	       !pte_is_table(it->pte, it->level);
+}
+
 /* ------------------------------------------------------------------ */
 /* Invalidation batching and deferred table freeing                     */
 /* ------------------------------------------------------------------ */
@@ -229,6 +236,7 @@ struct gather {
 	uint64_t start, end;
 	int level;   /* common level of changed leaves, TDP_LEVEL_ANY, or -2: none yet */
 	bool tables; /* table entries were removed */
+	bool shared; /* a shared-mode call: unlinked tables go to defer_free_table */
 	unsigned int nfree;
 	struct {
 		void *va;
@@ -244,6 +252,12 @@ static inline void gather_init(struct gather *g)
 	g->level = -2;
 	g->tables = false;
 	g->nfree = 0;
+}
+
+static inline void gather_init_mode(struct gather *g, bool shared)
+{
+	gather_init(g);
+	g->shared = shared;
 }
 
 static inline void gather_range(struct gather *g, uint64_t base, uint64_t size, int level,
@@ -321,7 +335,9 @@ static void gather_flush(const struct tdp_pgtable *p, struct gather *g)
 		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, g->start, g->end - g->start, g->level,
 					g->tables);
 	for (unsigned int i = 0; i < g->nfree; i++) {
-		if (g->free[i].empty)
+		if (g->shared)
+			p->cfg.mm->defer_free_table(p->cfg.mm_ctx, g->free[i].va, g->free[i].level);
+		else if (g->free[i].empty)
 			p->cfg.mm->free_table(p->cfg.mm_ctx, g->free[i].va, p->geo.table_size);
 		else
 			free_subtree(p, g->free[i].va, g->free[i].level, NULL);
@@ -923,6 +939,8 @@ install_leaf(const struct tdp_pgtable *p, uint64_t *ptep, unsigned int m, unsign
 	}
 }
 
+#include "core/shared_impl.h"
+
 /*
  * The fault-style case: the range is exactly one leaf of level l. One walk
  * from the root, linking tables from the cache where entries are empty.
@@ -936,8 +954,11 @@ map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 {
 	const uint64_t new = pte_mk_leaf(tmpl, hpa, l);
 	uint64_t *ptep, pte;
-	unsigned int m = walk_down(p, gpa, l, &ptep, &pte);
+	unsigned int m;
 
+	if (sh_on(p))
+		return map_one_shared(p, gpa, hpa, l, tmpl, flags, mc);
+	m = walk_down(p, gpa, l, &ptep, &pte);
 	if (pte_valid(pte)) {
 		/* the same leaf again (a spurious fault) is done; anything else is not ours */
 		return m == l && !(flags & TDP_MAP_NOREPLACE) && !pte_is_table(pte, l) &&
@@ -988,11 +1009,19 @@ static __attribute__((noinline)) int map_general(struct tdp_pgtable *p, uint64_t
 	ret = tdp__mc_prepare(p, mc_in, geo_map_need(&p->geo, gpa, hpa, size, flags), &local, &mc);
 	if (ret)
 		return ret;
+	if (sh_on(p)) {
+		pl.cs = pl.ce = 0; /* no groups: another thread could write into one half-made */
+		gather_init_mode(&g, true);
+		ret = map_pass_shared(p, &pl, flags & TDP_MAP_NOREPLACE, mc, &g);
+		gather_flush(p, &g);
+		tdp__mc_finish(p, mc_in, &local);
+		return ret;
+	}
 	if (!mc_in && one >= 0 && map_one(p, gpa, hpa, (unsigned int)one, tmpl, flags, mc)) {
 		tdp__mc_finish(p, mc_in, &local);
 		return 0;
 	}
-	gather_init(&g);
+	gather_init_mode(&g, false);
 	find_edge_blocks(p, gpa, pl.e, NULL, &eb);
 	split_edge_blocks(p, &eb, mc, &g);
 	break_edge_groups(p, gpa, pl.e, NULL, &g);
@@ -1091,6 +1120,22 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 	}
 
 	m = walk_down(p, fa, 0, &ptep, &pte);
+	if (sh_on(p)) {
+		int r;
+
+		l = m < lmax ? m : lmax;
+		if (!pte_valid(pte) && !pte_busy(pte) && !mc_holds(p, mc, m - l))
+			return -TDP_ENOMEM;
+		r = sh_install(p, fa, &ptep, &m, &pte, 0, lmax, tmpl, delta, mc, &l);
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			res->gpa = fa & ~(lvl_size(l) - 1);
+			res->size = lvl_size(l);
+			res->level = l;
+			return 0;
+		}
+	}
 	if (pte_valid(pte)) {
 		res->size = m == 0 && pte_is_cont(pte, 0) ? CONT_SIZE : lvl_size(m);
 		res->gpa = fa & ~(res->size - 1);
@@ -1221,7 +1266,7 @@ TDP_INTERNAL int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 			      &mc);
 	if (ret)
 		return ret;
-	gather_init(&g);
+	gather_init_mode(&g, false);
 	split_edge_blocks(p, &eb, mc, &g);
 	break_edge_groups(p, gpa, gpa + size, NULL, &g);
 	clear_range(p, gpa, gpa + size, 0, &g, &res);
@@ -1236,7 +1281,7 @@ TDP_INTERNAL int fmt_zap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uin
 	struct gather g;
 	int ret;
 
-	gather_init(&g);
+	gather_init_mode(&g, false);
 	ret = clear_range(p, gpa, gpa + size, budget, &g, res);
 	gather_flush(p, &g);
 	return ret;
@@ -1245,12 +1290,6 @@ TDP_INTERNAL int fmt_zap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uin
 /* ------------------------------------------------------------------ */
 /* split and protect                                                    */
 /* ------------------------------------------------------------------ */
-
-static inline bool is_block(const struct tdp_iter *it, unsigned int target)
-{
-	return !it->post && it->level > target && pte_valid(it->pte) &&
-	       !pte_is_table(it->pte, it->level);
-}
 
 /* Pages the split of exactly the blocks now in the range takes (read-only pass). */
 static uint64_t split_need(const struct tdp_pgtable *p, const struct split_pred *pr)
@@ -1278,7 +1317,14 @@ TDP_INTERNAL int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, u
 	ret = tdp__mc_prepare(p, mc_in, split_need(p, &pr), &local, &mc);
 	if (ret)
 		return ret;
-	gather_init(&g);
+	if (sh_on(p)) {
+		gather_init_mode(&g, true);
+		ret = split_shared(p, &pr, mc, &g);
+		gather_flush(p, &g);
+		tdp__mc_finish(p, mc_in, &local);
+		return ret;
+	}
+	gather_init_mode(&g, false);
 	b.n = 0;
 	for (it_start(&it, p, gpa, gpa + size, target + 1); it.valid; it_next(&it, descend)) {
 		unsigned int l = it.level;
@@ -1313,7 +1359,14 @@ TDP_INTERNAL int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 			      &mc);
 	if (ret)
 		return ret;
-	gather_init(&g);
+	if (sh_on(p)) {
+		gather_init_mode(&g, true);
+		ret = protect_shared(p, gpa, gpa + size, &pc, mc, &g);
+		gather_flush(p, &g);
+		tdp__mc_finish(p, mc_in, &local);
+		return ret;
+	}
+	gather_init_mode(&g, false);
 	split_edge_blocks(p, &eb, mc, &g);
 	break_edge_groups(p, gpa, gpa + size, &pc, &g);
 	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, descend)) {
@@ -1356,6 +1409,10 @@ TDP_INTERNAL int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, b
 	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, true)) {
 		uint64_t *first = it.ptep, n = 1;
 
+		if (!it.post && pte_busy(it.pte)) {
+			*young = any;
+			return -TDP_EAGAIN;
+		}
 		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, it.level))
 			continue;
 		/* the hart sets A in whichever entry of a group it used */
@@ -1363,12 +1420,19 @@ TDP_INTERNAL int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, b
 			first = cont_first(it.ptep, it.addr);
 			n = CONT_ENTRIES;
 		}
+		/*
+		 * A swap, not a store, in exclusive mode too: the hardware may set
+		 * D between the load and the store, and a store would lose it.
+		 */
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t pte = pte_load(first + i);
 
-			if (pte_valid(pte) && pte_young(pte)) {
-				any = true;
-				pte_store(first + i, pte_mkold(pte));
+			while (pte_valid(pte) && !pte_is_table(pte, it.level) && pte_young(pte)) {
+				if (pte_cas(first + i, pte, pte_mkold(pte))) {
+					any = true;
+					break;
+				}
+				pte = pte_load(first + i);
 			}
 		}
 	}
@@ -1390,12 +1454,16 @@ TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, u
 
 	if (!fmt_ad_enabled(p))
 		return -TDP_EOPNOTSUPP;
-	gather_init(&g);
+	gather_init_mode(&g, sh_on(p));
 	for (it_start(&it, p, gpa, e, 0); it.valid; it_next(&it, true)) {
 		unsigned int l = it.level;
 		uint64_t base = it_base(&it), span = lvl_size(l), *first = it.ptep, n = 1, lo, hi;
 		bool dirty = false;
 
+		if (!it.post && pte_busy(it.pte)) {
+			gather_flush(p, &g);
+			return -TDP_EAGAIN;
+		}
 		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, l))
 			continue;
 		/* a write through a group may have dirtied any of its entries */
@@ -1417,8 +1485,14 @@ TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, u
 			bitmap[i / 64] |= 1ull << (i % 64);
 		}
 		if (base >= gpa && base + span <= e) {
-			for (uint64_t i = 0; i < n; i++)
-				pte_store(first + i, pte_mkclean(pte_load(first + i)));
+			/* swaps: the hardware may set A meanwhile, and another thread change the leaf */
+			for (uint64_t i = 0; i < n; i++) {
+				uint64_t pte = pte_load(first + i);
+
+				while (pte_valid(pte) && !pte_is_table(pte, l) && pte_dirty(pte) &&
+				       !pte_cas(first + i, pte, pte_mkclean(pte)))
+					pte = pte_load(first + i);
+			}
 			gather_range(&g, base, span, (int)l, false);
 		}
 	}
