@@ -151,6 +151,17 @@ static void fill_invalid(const struct tdp_pgtable *p, void *table, uint64_t n)
 			t[i] = v;
 }
 
+/* The hardware sets accessed/dirty flags in this table's leaves. */
+static inline bool ad_live(const struct tdp_pgtable *p)
+{
+#if FMT_HAS_AD
+	return fmt_ad_enabled(p);
+#else
+	(void)p;
+	return false;
+#endif
+}
+
 /* ------------------------------------------------------------------ */
 /* Iterator                                                             */
 /* ------------------------------------------------------------------ */
@@ -1379,7 +1390,13 @@ TDP_INTERNAL int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 		descend = false;
 		new = prot_apply(p, it.pte, l, &pc);
 		if (new != it.pte) {
-			pte_store(it.ptep, new);
+			/* with hardware A/D in use a store could drop a flag set since the load */
+			while (ad_live(p) && !pte_cas(it.ptep, it.pte, new)) {
+				it.pte = pte_load(it.ptep);
+				new = prot_apply(p, it.pte, l, &pc);
+			}
+			if (!ad_live(p))
+				pte_store(it.ptep, new);
 			gather_range(&g, it_base(&it), lvl_size(l), (int)l, false);
 		}
 	}
