@@ -154,7 +154,9 @@ uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
  * Returns 0; -TDP_EINVAL (alignment, size 0, NULL pgt, unknown flags, an
  * attribute the format cannot express); -TDP_ERANGE; -TDP_EEXIST with
  * TDP_MAP_NOREPLACE when any page of the range is mapped; -TDP_ENOMEM if the
- * cache or allocator cannot supply tdp_map_pages_needed() pages.
+ * cache or allocator cannot supply tdp_map_pages_needed() pages. In shared
+ * mode (see TDP_CFG_SHARED) also -TDP_EAGAIN; with TDP_MAP_NOREPLACE, leaves
+ * that appear during the call are kept and reported with -TDP_EEXIST.
  */
 int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
 	    tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc);
@@ -230,7 +232,10 @@ int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t
  * sizes it for size / page bits) and make the leaves clean, with one
  * invalidation; a dirty block straddling an edge reports its pages inside
  * and stays dirty. Both return 0; -TDP_EINVAL (NULL, alignment, size 0);
- * -TDP_ERANGE; -TDP_EOPNOTSUPP when the table has no A/D flags in use.
+ * -TDP_ERANGE; -TDP_EOPNOTSUPP when the table has no A/D flags in use;
+ * -TDP_EAGAIN in shared mode (repeat the call; bits already set stay set).
+ * Flags are cleared by compare-and-swap, so one the hardware sets at the
+ * same moment is never lost.
  */
 int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young);
 int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap);
@@ -267,7 +272,9 @@ struct tdp_fault_result {
  * tdp_map_fault_pages_needed(), nothing changed); -TDP_EINVAL (NULL
  * arguments, unaligned or empty region, fault_gpa outside it, flags other
  * than TDP_MAP_MAX_LEVEL, attributes the format cannot express); -TDP_ERANGE
- * (region outside the input or output range, or overflowing).
+ * (region outside the input or output range, or overflowing). In shared
+ * mode -TDP_EEXIST also reports a leaf another thread wrote first, and
+ * -TDP_EAGAIN an entry another thread holds busy (resume the guest, or retry).
  */
 int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_fault_region *rg,
 		  tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc,

@@ -1130,23 +1130,9 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 		}
 	}
 
+	if (sh_on(p))
+		return fault_shared(p, fa, lmax, delta, tmpl, mc, res);
 	m = walk_down(p, fa, 0, &ptep, &pte);
-	if (sh_on(p)) {
-		int r;
-
-		l = m < lmax ? m : lmax;
-		if (!pte_valid(pte) && !pte_busy(pte) && !mc_holds(p, mc, m - l))
-			return -TDP_ENOMEM;
-		r = sh_install(p, fa, &ptep, &m, &pte, 0, lmax, tmpl, delta, mc, &l);
-		if (r < 0)
-			return r;
-		if (r == 0) {
-			res->gpa = fa & ~(lvl_size(l) - 1);
-			res->size = lvl_size(l);
-			res->level = l;
-			return 0;
-		}
-	}
 	if (pte_valid(pte)) {
 		res->size = m == 0 && pte_is_cont(pte, 0) ? CONT_SIZE : lvl_size(m);
 		res->gpa = fa & ~(res->size - 1);

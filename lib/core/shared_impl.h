@@ -181,6 +181,37 @@ static __attribute__((noinline)) bool map_one_shared(const struct tdp_pgtable *p
 }
 
 /*
+ * tdp_map_fault in shared mode, with the highest leaf level lmax already
+ * chosen from the region: fmt_fault's one walk, with sh_install linking and
+ * writing, so racing faults enter each other's tables and report each
+ * other's leaves (-TDP_EEXIST).
+ */
+static __attribute__((noinline)) int fault_shared(const struct tdp_pgtable *p, uint64_t fa,
+						  unsigned int lmax, uint64_t delta, uint64_t tmpl,
+						  struct tdp_memcache *mc,
+						  struct tdp_fault_result *res)
+{
+	uint64_t *ptep, pte;
+	unsigned int m = walk_down(p, fa, 0, &ptep, &pte), l = m < lmax ? m : lmax;
+	int r;
+
+	if (!pte_valid(pte) && !pte_busy(pte) && !mc_holds(p, mc, m - l))
+		return -TDP_ENOMEM;
+	r = sh_install(p, fa, &ptep, &m, &pte, 0, lmax, tmpl, delta, mc, &l);
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		l = m;
+		res->size = m == 0 && pte_is_cont(pte, 0) ? CONT_SIZE : lvl_size(m);
+	} else {
+		res->size = lvl_size(l);
+	}
+	res->gpa = fa & ~(res->size - 1);
+	res->level = l;
+	return r == 1 ? -TDP_EEXIST : 0;
+}
+
+/*
  * map's pass in shared mode: every entry of the plan is swapped in where it
  * goes (replacing what is there, a table included, which is then freed
  * deferred), tables are linked where smaller leaves go, and blocks in their
