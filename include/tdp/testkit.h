@@ -352,4 +352,78 @@ int tdp_tk_diff_run(const struct tdp_tk_diff_opts *o, struct tdp_tk_diff_stats *
  */
 int tdp_tk_diff_run_bytes(enum tdp_format format, const uint8_t *data, size_t size);
 
+/* ------------------------------------------------------------------ */
+/* Epoch-based deferred free                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The grace period shared mode (TDP_CFG_SHARED) needs, for tests,
+ * benchmarks and users without RCU: threads announce the global epoch when
+ * they enter a section in which they call libtdp on the table; a table
+ * given to defer_free_table is tagged with the epoch of that moment (the
+ * epoch then advances) and is freed through tdp_free_unlinked() once every
+ * thread is outside or entered after it. Link with threads.
+ *
+ * Use: tdp_tk_pool_config (or your own mm), tdp_tk_epoch_config, set
+ * TDP_CFG_SHARED, tdp_pgtable_init, tdp_tk_epoch_attach; each thread wraps
+ * its calls in enter/exit and calls reclaim now and then. Teardown, with
+ * every thread outside: tdp_tk_epoch_reclaim (frees everything pending),
+ * tdp_pgtable_destroy, then tdp_tk_epoch_delete (the table's cfg.mm points
+ * into the domain, so the domain goes last).
+ */
+struct tdp_tk_epoch;
+
+/*
+ * An epoch domain for up to max_threads threads (ids 0..max_threads-1, at
+ * most 65536); NULL on bad arguments or no memory.
+ */
+struct tdp_tk_epoch *tdp_tk_epoch_new(unsigned int max_threads);
+/*
+ * Free the domain. Tables still pending are freed first through the table
+ * given at attach (all threads must be outside); if none was attached, or
+ * it was destroyed already, they are dropped (leaked), so reclaim first.
+ */
+void tdp_tk_epoch_delete(struct tdp_tk_epoch *e);
+/*
+ * Wrap cfg->mm / cfg->mm_ctx (already set, e.g. by tdp_tk_pool_config):
+ * afterwards cfg->mm points to the domain's own tdp_mm_ops, whose
+ * zalloc_table/free_table/virt_to_phys/phys_to_virt forward to the old ones
+ * under a mutex (the translation callbacks stay NULL if they were NULL, so
+ * linear_offset keeps working), so any allocator -- the kit's page pool is
+ * not thread-safe -- may be used from many threads; and whose
+ * defer_free_table queues the table (it aborts the process if it cannot
+ * allocate its queue node: it has no way to report the failure and freeing
+ * at once could be a use after free). cfg->flags is left alone.
+ * Returns 0, or -TDP_EINVAL for NULL, a cfg->mm without zalloc_table or
+ * free_table, or a domain configured already (one table per domain).
+ */
+int tdp_tk_epoch_config(struct tdp_tk_epoch *e, struct tdp_config *cfg);
+/*
+ * Tell the domain which table it serves (after tdp_pgtable_init succeeded);
+ * needed before reclaim frees anything. NULL pgt detaches.
+ */
+void tdp_tk_epoch_attach(struct tdp_tk_epoch *e, const struct tdp_pgtable *pgt);
+/*
+ * Thread `tid` enters / leaves a section in which it calls libtdp on the
+ * table (a read-side critical section). One thread per id. Sections nest
+ * (the outermost one counts); an exit while outside is ignored. A tid >=
+ * max_threads is ignored: such a thread is NOT protected.
+ */
+void tdp_tk_epoch_enter(struct tdp_tk_epoch *e, unsigned int tid);
+void tdp_tk_epoch_exit(struct tdp_tk_epoch *e, unsigned int tid);
+/*
+ * Free (tdp_free_unlinked) every queued table no thread can still reach;
+ * callable from any thread, also concurrently, also from inside a section
+ * (then it just cannot free what that thread may see). Returns how many
+ * it freed (0 before attach).
+ */
+size_t tdp_tk_epoch_reclaim(struct tdp_tk_epoch *e);
+
+struct tdp_tk_epoch_stats {
+	size_t deferred; /* tables given to defer_free_table */
+	size_t freed;    /* of those, freed by reclaim or delete */
+	size_t pending;  /* deferred - freed */
+};
+void tdp_tk_epoch_stats(const struct tdp_tk_epoch *e, struct tdp_tk_epoch_stats *st);
+
 #endif
