@@ -31,6 +31,13 @@ struct bench_row {
 	struct bench_stat ns; /* ns per unit */
 	double floor_ns;      /* the floor's median ns per unit; < 0: no floor for this row */
 	uint64_t flushes;     /* TLB callbacks (flush_range + flush_all) of one repetition */
+	/*
+	 * Shared-mode rows (tdp-bench --threads) only; 0 in every other row.
+	 * The report prints the two as extra columns (table, CSV, JSON) only
+	 * when some row has threads != 0, so other output keeps its shape.
+	 */
+	unsigned int threads; /* threads mapping into the one table at once; 0: exclusive mode */
+	double scale;         /* ns/unit of the 1-thread shared row / this row's; <= 0: none */
 };
 
 /* Run parameters echoed in JSON output. */
@@ -39,12 +46,22 @@ struct bench_meta {
 	uint64_t size;    /* bytes of the W1/W2/W5/zap/protect range */
 	uint64_t calls;   /* W4 and lookup calls */
 	const char *cc;   /* compiler that built the library and tdp-bench */
+	int threads;      /* --threads (shared-mode W4 rows); 0: not given, not printed */
 };
 
 /* x floor: median / floor median, or a negative value when the row has no floor. */
 static inline double bench_ratio(const struct bench_row *r)
 {
 	return r->floor_ns > 0 ? r->ns.med / r->floor_ns : -1.0;
+}
+
+/* Does any row come from shared mode (the threads and scale columns)? */
+static inline bool bench_threaded(const struct bench_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].threads)
+			return true;
+	return false;
 }
 
 /* Fixed-width table for people (the default output). */

@@ -39,6 +39,12 @@ static bool has_ratio(const struct bench_row *r)
 	return x >= 0 && isfinite(x);
 }
 
+/* A scaling ratio is printed only where there is one. */
+static bool has_scale(const struct bench_row *r)
+{
+	return r->scale > 0 && isfinite(r->scale);
+}
+
 /* ---- table ---- */
 
 /*
@@ -76,13 +82,16 @@ void report_table(FILE *f, const struct bench_row *rows, size_t n)
 {
 	int wc = col_width(rows, n, 0, 18), ww = col_width(rows, n, 1, 4);
 	int wo = col_width(rows, n, 2, 5), wu = col_width(rows, n, 3, 4);
+	const bool threaded = bench_threaded(rows, n);
 
-	fprintf(f, "%-*s %-*s %-*s %-*s %10s %7s %10s %10s %10s %10s %8s %8s\n", wc, "config", ww,
+	fprintf(f, "%-*s %-*s %-*s %-*s %10s %7s %10s %10s %10s %10s %8s %8s", wc, "config", ww,
 		"work", wo, "op", wu, "unit", "units", "tables", "ns/unit", "min", "max", "floor",
 		"x floor", "flushes");
+	fputs(threaded ? " threads  scale\n" : "\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct bench_row *r = &rows[i];
 		char med[32], mn[32], mx[32], fl[32] = "-", ratio[32] = "-";
+		char thr[16] = "-", scale[32] = "-";
 
 		if (i > 0 && !same_str(r->config, rows[i - 1].config))
 			fputc('\n', f);
@@ -92,12 +101,21 @@ void report_table(FILE *f, const struct bench_row *rows, size_t n)
 			snprintf(ratio, sizeof(ratio), bench_ratio(r) < 1e6 ? "%.2f" : "%.3e",
 				 bench_ratio(r));
 		fprintf(f,
-			"%-*s %-*s %-*s %-*s %10" PRIu64 " %7" PRIu64 " %10s %10s %10s %10s %8s %8" PRIu64
-			"\n",
+			"%-*s %-*s %-*s %-*s %10" PRIu64 " %7" PRIu64
+			" %10s %10s %10s %10s %8s %8" PRIu64,
 			wc, str_or_empty(r->config), ww, str_or_empty(r->workload), wo,
 			str_or_empty(r->op), wu, str_or_empty(r->unit), r->units, r->tables,
 			fmt_ns(med, sizeof(med), r->ns.med), fmt_ns(mn, sizeof(mn), r->ns.min),
 			fmt_ns(mx, sizeof(mx), r->ns.max), fl, ratio, r->flushes);
+		if (!threaded) {
+			fputc('\n', f);
+			continue;
+		}
+		if (r->threads)
+			snprintf(thr, sizeof(thr), "%u", r->threads);
+		if (has_scale(r))
+			snprintf(scale, sizeof(scale), r->scale < 1e6 ? "%.2f" : "%.3e", r->scale);
+		fprintf(f, " %7s %6s\n", thr, scale);
 	}
 }
 
@@ -129,9 +147,12 @@ static void csv_num(FILE *f, double v)
 
 void report_csv(FILE *f, const struct bench_row *rows, size_t n)
 {
+	const bool threaded = bench_threaded(rows, n);
+
 	fputs("config,workload,op,unit,units,calls,entries,tables,ns_med,ns_min,ns_max,floor_ns,"
-	      "x_floor,flushes\n",
+	      "x_floor,flushes",
 	      f);
+	fputs(threaded ? ",threads,scale\n" : "\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct bench_row *r = &rows[i];
 
@@ -155,7 +176,13 @@ void report_csv(FILE *f, const struct bench_row *rows, size_t n)
 		fputc(',', f);
 		if (has_ratio(r))
 			csv_num(f, bench_ratio(r));
-		fprintf(f, ",%" PRIu64 "\n", r->flushes);
+		fprintf(f, ",%" PRIu64, r->flushes);
+		if (threaded) {
+			fprintf(f, ",%u,", r->threads);
+			if (has_scale(r))
+				csv_num(f, r->scale);
+		}
+		fputc('\n', f);
 	}
 }
 
@@ -206,11 +233,15 @@ static void json_num(FILE *f, double v)
 
 void report_json(FILE *f, const struct bench_meta *meta, const struct bench_row *rows, size_t n)
 {
+	const bool threaded = bench_threaded(rows, n);
+
 	fputs("{\"meta\":", f);
 	if (meta) {
 		fprintf(f, "{\"reps\":%d,\"size\":%" PRIu64 ",\"calls\":%" PRIu64 ",\"cc\":",
 			meta->reps, meta->size, meta->calls);
 		json_str(f, meta->cc);
+		if (meta->threads)
+			fprintf(f, ",\"threads\":%d", meta->threads);
 		fputc('}', f);
 	} else {
 		fputs("null", f);
@@ -241,7 +272,12 @@ void report_json(FILE *f, const struct bench_meta *meta, const struct bench_row 
 		json_num(f, has_floor(r) ? r->floor_ns : NAN);
 		fputs(",\"x_floor\":", f);
 		json_num(f, has_ratio(r) ? bench_ratio(r) : NAN);
-		fprintf(f, ",\"flushes\":%" PRIu64 "}", r->flushes);
+		fprintf(f, ",\"flushes\":%" PRIu64, r->flushes);
+		if (threaded) {
+			fprintf(f, ",\"threads\":%u,\"scale\":", r->threads);
+			json_num(f, has_scale(r) ? r->scale : NAN);
+		}
+		fputc('}', f);
 	}
 	fputs(n ? "\n]}\n" : "]}\n", f);
 }

@@ -12,15 +12,23 @@
  *     table's geometry doing the same calls from the root.
  * Results are checked through tdp_lookup after the first repetition, so a
  * fast wrong answer is an error, not a number.
+ *
+ * --threads N adds shared-mode rows to W4 (TDP_CFG_SHARED): N threads map
+ * their slices of the same pages into one table at once, next to the same
+ * work done by one thread in shared mode (see wl_shared).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <tdp/tdp.h>
 
@@ -328,6 +336,13 @@ struct env {
 	uint64_t size, calls;
 	struct bench_row *rows;
 	size_t nrows, cap;
+	/* --threads: 0 when not given (no shared-mode rows) */
+	unsigned int threads;
+	struct worker *workers; /* threads of the shared-mode rows, one per slice */
+	uint64_t w4_tables;     /* what W4 map allocated in exclusive mode */
+	double w4_floor;        /* W4 map's floor (ns per call) */
+	uint64_t retries;       /* shared-mode calls repeated after -TDP_EAGAIN */
+	char op_map_n[16], op_fault_n[16]; /* "map/Nt", "fault/Nt" */
 };
 
 static int table_new(struct env *v, struct tdp_pgtable *pgt, uint32_t extra_flags)
@@ -403,11 +418,14 @@ static int expect_range(const struct env *v, const struct tdp_pgtable *pgt, uint
 	return 0;
 }
 
-/* Nothing left: the range is empty and every table went back to the pool. */
-static int expect_empty(const struct env *v, const struct tdp_pgtable *pgt, uint64_t size)
+/*
+ * Nothing left: the range is empty and every table went back to its pool
+ * (`live`: pages the pools handed out and did not get back, the root included).
+ */
+static int expect_empty_live(const struct env *v, const struct tdp_pgtable *pgt, uint64_t size,
+			     uint64_t live)
 {
 	struct tdp_lookup_result res;
-	uint64_t live = v->pool.allocs - v->pool.frees;
 
 	if (tdp_lookup(pgt, GPA0, &res) != -TDP_ENOENT ||
 	    tdp_lookup(pgt, GPA0 + size - tdp_page_size(pgt), &res) != -TDP_ENOENT)
@@ -415,6 +433,11 @@ static int expect_empty(const struct env *v, const struct tdp_pgtable *pgt, uint
 	if (live != 1)
 		return fail(v, "check: tables not freed (live pages incl. root)", (long)live);
 	return 0;
+}
+
+static int expect_empty(const struct env *v, const struct tdp_pgtable *pgt, uint64_t size)
+{
+	return expect_empty_live(v, pgt, size, v->pool.allocs - v->pool.frees);
 }
 
 /* Size a row's floor buffer needs: its tables and its entries. */
@@ -477,10 +500,10 @@ static int wl_map_unmap(struct env *v, const char *name, uint64_t size, unsigned
 	}
 	struct bench_row m = { v->c->name, name, "map", unit, n, 1, n, tables,
 			       stats(t_map, v->reps, (double)n), median(f_map, v->reps) / (double)n,
-			       fl_map };
+			       fl_map, 0, 0 };
 	struct bench_row u = { v->c->name, name, "unmap", unit, n, 1, n, 0,
 			       stats(t_unmap, v->reps, (double)n),
-			       median(f_unmap, v->reps) / (double)n, fl_unmap };
+			       median(f_unmap, v->reps) / (double)n, fl_unmap, 0, 0 };
 
 	return add_row(v, &m) || add_row(v, &u) ? -1 : 0;
 }
@@ -532,7 +555,8 @@ static int wl_split(struct env *v)
 		f[r] = floor_bulk(&v->fb, n, tables, v->pool.tsize, false);
 	}
 	struct bench_row row = { v->c->name, "W5", "split", "page", n, 1, n, tables,
-				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n, fl };
+				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n,
+				 fl, 0, 0 };
 
 	return add_row(v, &row);
 }
@@ -579,9 +603,11 @@ static int wl_zap_protect(struct env *v)
 		fz[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, true);
 	}
 	struct bench_row p = { v->c->name, "protect", "wrprot", "page", n, 1, n, 0,
-			       stats(tp, v->reps, (double)n), median(fp, v->reps) / (double)n, flp };
+			       stats(tp, v->reps, (double)n), median(fp, v->reps) / (double)n,
+			       flp, 0, 0 };
 	struct bench_row z = { v->c->name, "zap", "zap", "page", n, 1, n, 0,
-			       stats(tz, v->reps, (double)n), median(fz, v->reps) / (double)n, flz };
+			       stats(tz, v->reps, (double)n), median(fz, v->reps) / (double)n,
+			       flz, 0, 0 };
 
 	return add_row(v, &p) || add_row(v, &z) ? -1 : 0;
 }
@@ -659,9 +685,11 @@ static int wl_ad(struct env *v)
 	}
 	free(bitmap);
 	struct bench_row y = { v->c->name, "young", "clear", "page", n, 1, n, 0,
-			       stats(ty, v->reps, (double)n), median(fy, v->reps) / (double)n, fly };
+			       stats(ty, v->reps, (double)n), median(fy, v->reps) / (double)n,
+			       fly, 0, 0 };
 	struct bench_row d = { v->c->name, "dirty", "collect", "page", n, 1, n, 0,
-			       stats(td, v->reps, (double)n), median(fd, v->reps) / (double)n, fld };
+			       stats(td, v->reps, (double)n), median(fd, v->reps) / (double)n,
+			       fld, 0, 0 };
 
 	return add_row(v, &y) || add_row(v, &d) ? -1 : 0;
 err:
@@ -776,18 +804,444 @@ static int wl_faults(struct env *v)
 		}
 		f_unmap[r] = now_ns() - t0;
 	}
+	v->w4_tables = tables;
+	v->w4_floor = median(f_map, v->reps) / (double)n;
 	struct bench_row m = { v->c->name, "W4", "map", "call", n, n, n, tables,
 			       stats(t_map, v->reps, (double)n), median(f_map, v->reps) / (double)n,
-			       fl_map };
+			       fl_map, 0, 0 };
 	struct bench_row u = { v->c->name, "W4", "unmap", "call", n, n, n, 0,
 			       stats(t_unmap, v->reps, (double)n),
-			       median(f_unmap, v->reps) / (double)n, fl_unmap };
+			       median(f_unmap, v->reps) / (double)n, fl_unmap, 0, 0 };
 
 	struct bench_row fa = { v->c->name, "W4", "fault", "call", n, n, n, tables,
 				stats(t_fault, v->reps, (double)n),
-				median(f_map, v->reps) / (double)n, fl_fault };
+				median(f_map, v->reps) / (double)n, fl_fault, 0, 0 };
 
 	return add_row(v, &m) || add_row(v, &fa) || add_row(v, &u) ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Shared mode: W4 from several threads at once (--threads)             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The shared-mode table's memory: the root and everything freed outside the
+ * workers come from the configuration's pool as usual; each worker tops up
+ * its memory cache from its own arena, a slice of the same pre-faulted pool
+ * (so linear_offset holds for every table), found through a thread-local
+ * pointer because tdp_mm_ops has one context per table. No lock and no
+ * shared cache line on the allocation path, so the 1-thread shared row pays
+ * what the exclusive W4 row pays for its top-ups. The TLB callbacks count
+ * into a thread-local counter for the same reason (RISC-V without Svvptc
+ * reports every new entry).
+ */
+#define MAX_THREADS 64
+
+static _Thread_local struct pool *tl_arena;
+static _Thread_local uint64_t tl_flushes;
+
+/* Tables given to defer_free_table, freed once every worker has joined. */
+struct deferred {
+	void *table;
+	unsigned int level;
+	struct deferred *next;
+};
+
+struct shared_mm {
+	struct pool *pool; /* roots; frees outside the workers */
+	pthread_mutex_t lock;
+	struct deferred *deferred;
+	uint64_t ndeferred;
+};
+
+static void *shared_zalloc(void *ctx, size_t size)
+{
+	const struct shared_mm *sm = ctx;
+
+	return pool_zalloc(tl_arena ? tl_arena : sm->pool, size);
+}
+
+static void shared_free(void *ctx, void *va, size_t size)
+{
+	const struct shared_mm *sm = ctx;
+
+	pool_free(tl_arena ? tl_arena : sm->pool, va, size);
+}
+
+/*
+ * Called from any worker: the table may still be walked by the others, so
+ * it is only queued; the queue is emptied after the join (a grace period:
+ * no thread is left inside a call).
+ */
+static void shared_defer_free(void *ctx, void *table, unsigned int level)
+{
+	struct shared_mm *sm = ctx;
+	struct deferred *d = malloc(sizeof(*d));
+
+	if (!d) {
+		fputs("tdp-bench: defer_free_table: out of memory\n", stderr);
+		abort();
+	}
+	d->table = table;
+	d->level = level;
+	pthread_mutex_lock(&sm->lock);
+	d->next = sm->deferred;
+	sm->deferred = d;
+	sm->ndeferred++;
+	pthread_mutex_unlock(&sm->lock);
+}
+
+static const struct tdp_mm_ops shared_ops = { .zalloc_table = shared_zalloc,
+					      .free_table = shared_free,
+					      .defer_free_table = shared_defer_free };
+
+static void tlb_range_tl(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables)
+{
+	(void)ctx, (void)gpa, (void)size, (void)level, (void)tables;
+	tl_flushes++;
+}
+
+static void tlb_all_tl(void *ctx)
+{
+	(void)ctx;
+	tl_flushes++;
+}
+
+static const struct tdp_tlb_ops tlb_tl_ops = { .flush_range = tlb_range_tl,
+					       .flush_all = tlb_all_tl };
+
+/* What every worker of one timed run shares (read-only once they start). */
+struct shared_run {
+	struct tdp_pgtable *pgt;
+	pthread_barrier_t barrier;
+	atomic_uint arrived; /* the spin rendezvous after the barrier */
+	unsigned int nthreads;
+	bool yield;          /* more threads than CPUs: yield while waiting */
+	bool fault;          /* tdp_map_fault instead of tdp_map */
+	uint64_t page;
+	size_t need;         /* pages each call wants in the cache */
+	struct tdp_fault_region rg;
+};
+
+/* One per thread, each on its own cache lines (arena and cache change on every top-up). */
+struct worker {
+	_Alignas(128) struct pool arena;
+	struct tdp_memcache mc;
+	struct shared_run *run;
+	pthread_t tid;
+	uint64_t first, n; /* its slice: page indices [first, first + n) */
+	double t_start, t_end;
+	uint64_t flushes, retries;
+	int ret;           /* 0, or the error that stopped it at page `at` */
+	uint64_t at;
+};
+
+/*
+ * The loops of W4 map and W4 fault as wl_faults runs them, on the thread's
+ * slice, with everything they use in locals (the cache on the stack, as
+ * there), so that one thread costs what the exclusive loop costs plus what
+ * shared mode costs in the library. -TDP_EAGAIN (a busy entry) repeats the
+ * call. Returns 0, or the error with *at the page that failed.
+ */
+static int slice_map(struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t need,
+		     uint64_t page, uint64_t first, uint64_t end, uint64_t *retries, uint64_t *at)
+{
+	for (uint64_t i = first; i < end; i++) {
+		int ret;
+
+		do {
+			ret = tdp_memcache_topup(pgt, mc, need);
+			if (!ret)
+				ret = tdp_map(pgt, GPA0 + i * page, HPA0 + i * page, page,
+					      TDP_PROT_RWX, 0, mc);
+		} while (ret == -TDP_EAGAIN && ++*retries);
+		if (ret) {
+			*at = i;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static int slice_fault(struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t need,
+		       uint64_t page, uint64_t first, uint64_t end,
+		       const struct tdp_fault_region *rg, uint64_t *retries, uint64_t *at)
+{
+	for (uint64_t i = first; i < end; i++) {
+		struct tdp_fault_result fr;
+		int ret;
+
+		do {
+			ret = tdp_memcache_topup(pgt, mc, need);
+			if (!ret)
+				ret = tdp_map_fault(pgt, GPA0 + i * page, rg, TDP_PROT_RWX,
+						    TDP_MAP_MAX_LEVEL(0), mc, &fr);
+		} while (ret == -TDP_EAGAIN && ++*retries);
+		if (!ret && fr.size != page)
+			ret = -TDP_EINVAL; /* a leaf that is not a page */
+		if (ret) {
+			*at = i;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct shared_run *s = w->run;
+	struct tdp_memcache mc = w->mc;
+	uint64_t retries = 0, at = 0;
+	int ret;
+
+	tl_arena = &w->arena;
+	tl_flushes = 0;
+	/*
+	 * Every thread exists and has reached this point; the spin then lines
+	 * the starts up closer than a futex wake-up does.
+	 */
+	pthread_barrier_wait(&s->barrier);
+	atomic_fetch_add_explicit(&s->arrived, 1, memory_order_acq_rel);
+	while (atomic_load_explicit(&s->arrived, memory_order_acquire) < s->nthreads)
+		if (s->yield)
+			sched_yield();
+	w->t_start = now_ns();
+	if (s->fault)
+		ret = slice_fault(s->pgt, &mc, s->need, s->page, w->first, w->first + w->n, &s->rg,
+				  &retries, &at);
+	else
+		ret = slice_map(s->pgt, &mc, s->need, s->page, w->first, w->first + w->n, &retries,
+				&at);
+	w->t_end = now_ns();
+	w->mc = mc;
+	w->ret = ret;
+	w->at = at;
+	w->retries = retries;
+	w->flushes = tl_flushes;
+	tl_arena = NULL;
+	return NULL;
+}
+
+/* The pool's free space split into one arena per worker, aligned to the table size. */
+static int carve_arenas(struct pool *p, struct worker *w, unsigned int n)
+{
+	const size_t start = (p->used + p->tsize - 1) & ~(p->tsize - 1);
+	const size_t chunk = start < p->size ? (p->size - start) / n & ~(p->tsize - 1) : 0;
+
+	if (chunk < 4 * p->tsize)
+		return -1;
+	for (unsigned int k = 0; k < n; k++) {
+		w[k].arena = (struct pool){ .base = p->base + start + k * chunk,
+					    .size = chunk,
+					    .tsize = p->tsize };
+		tdp_memcache_init(&w[k].mc);
+	}
+	p->used = p->size; /* the rest belongs to the arenas now */
+	return 0;
+}
+
+/*
+ * One timed run: a fresh shared-mode table, `nthreads` workers mapping
+ * contiguous slices of the `calls` pages (sizes differing by at most one),
+ * started together; the time is from the first start after the barrier to
+ * the last finish. After the join: every page is checked through
+ * tdp_lookup, the tables linked must be what exclusive W4 map allocates, no
+ * table may have gone to defer_free_table (W4 maps into empty space), and
+ * the table is torn down single-threaded and untimed (unmap is exclusive in
+ * shared mode), leaving every table back in the pools.
+ */
+static int shared_run(struct env *v, unsigned int nthreads, bool fault, int rep, double *t,
+		      uint64_t *tables, uint64_t *flushes)
+{
+	struct shared_mm sm = { .pool = &v->pool, .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct tdp_config cfg = {
+		.format = v->c->format,
+		.ia_bits = v->c->ia_bits,
+		.oa_bits = v->c->oa_bits,
+		.granule_shift = v->c->granule_shift,
+		.flags = v->c->flags | TDP_CFG_SHARED,
+		.mm = &shared_ops,
+		.mm_ctx = &sm,
+		.linear_offset = (uintptr_t)v->pool.base - POOL_PA_BASE,
+		.tlb = &tlb_tl_ops,
+		.tlb_ctx = NULL,
+	};
+	const uint64_t n = v->calls, base = n / nthreads, extra = n % nthreads;
+	struct worker *w = v->workers;
+	struct shared_run s = { .nthreads = nthreads, .fault = fault };
+	struct tdp_pgtable pgt;
+	uint64_t allocs = 0, frees = 0, cached = 0, ndeferred = 0;
+	double t0 = 0, t1 = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int ret, err = 0;
+
+	pool_reset(&v->pool);
+	ret = tdp_pgtable_init(&pgt, &cfg);
+	if (ret)
+		return fail(v, "init (shared)", ret);
+	if (carve_arenas(&v->pool, w, nthreads)) {
+		tdp_pgtable_destroy(&pgt);
+		return fail(v, "pool too small for the threads' arenas", (long)nthreads);
+	}
+	s.pgt = &pgt;
+	s.page = tdp_page_size(&pgt);
+	s.need = fault ? (size_t)tdp_map_fault_pages_needed(&pgt)
+		       : (size_t)tdp_map_pages_needed(&pgt, GPA0, HPA0, s.page, 0);
+	s.rg = (struct tdp_fault_region){ GPA0, n * s.page, HPA0 };
+	s.yield = cpus > 0 && nthreads > (unsigned long)cpus;
+	atomic_init(&s.arrived, 0);
+	ret = pthread_barrier_init(&s.barrier, NULL, nthreads);
+	if (ret) {
+		tdp_pgtable_destroy(&pgt);
+		return fail(v, "pthread_barrier_init", ret);
+	}
+	for (unsigned int k = 0; k < nthreads; k++) {
+		w[k].run = &s;
+		w[k].first = k * base + (k < extra ? k : extra);
+		w[k].n = base + (k < extra);
+		w[k].ret = 0;
+		w[k].at = 0;
+		w[k].flushes = w[k].retries = 0;
+		ret = pthread_create(&w[k].tid, NULL, worker_main, &w[k]);
+		if (ret) {
+			/* the ones started wait at the barrier for good: no way back */
+			fprintf(stderr, "tdp-bench: %s: pthread_create: %s\n", v->c->name,
+				strerror(ret));
+			exit(1);
+		}
+	}
+	for (unsigned int k = 0; k < nthreads; k++) {
+		ret = pthread_join(w[k].tid, NULL);
+		if (ret) {
+			fprintf(stderr, "tdp-bench: %s: pthread_join: %s\n", v->c->name,
+				strerror(ret));
+			exit(1);
+		}
+	}
+	pthread_barrier_destroy(&s.barrier);
+
+	/* joined: from here on the table and every worker's state can be read */
+	*flushes = 0;
+	for (unsigned int k = 0; k < nthreads; k++) {
+		if (w[k].ret && !err) {
+			fprintf(stderr,
+				"tdp-bench: %s: %u threads: thread %u: %s at gpa %#llx: %d\n",
+				v->c->name, nthreads, k, fault ? "tdp_map_fault" : "tdp_map",
+				(unsigned long long)(GPA0 + w[k].at * s.page), w[k].ret);
+			err = -1;
+		}
+		if (k == 0 || w[k].t_start < t0)
+			t0 = w[k].t_start;
+		if (k == 0 || w[k].t_end > t1)
+			t1 = w[k].t_end;
+		allocs += w[k].arena.allocs;
+		frees += w[k].arena.frees;
+		cached += w[k].mc.nr;
+		*flushes += w[k].flushes;
+		v->retries += w[k].retries;
+	}
+	*t = t1 - t0;
+	*tables = allocs - frees - cached;
+	/* every page, where it should be, and nothing on either side */
+	for (uint64_t i = 0; i < n && !err; i++)
+		err = expect(v, &pgt, GPA0 + i * s.page, HPA0 + i * s.page, s.page, TDP_PROT_RWX);
+	if (!err) {
+		struct tdp_lookup_result res;
+
+		if (tdp_lookup(&pgt, GPA0 - s.page, &res) != -TDP_ENOENT ||
+		    tdp_lookup(&pgt, GPA0 + n * s.page, &res) != -TDP_ENOENT)
+			err = fail(v, "check: shared map wrote outside its range", 0);
+	}
+	if (!err && *tables != v->w4_tables) {
+		fprintf(stderr,
+			"tdp-bench: %s: %u threads: %llu tables linked, exclusive W4 map "
+			"allocates %llu\n",
+			v->c->name, nthreads, (unsigned long long)*tables,
+			(unsigned long long)v->w4_tables);
+		err = -1;
+	}
+	/* the grace period is over: free what was deferred */
+	while (sm.deferred) {
+		struct deferred *d = sm.deferred;
+
+		sm.deferred = d->next;
+		ret = tdp_free_unlinked(&pgt, d->table, d->level);
+		if (ret && !err)
+			err = fail(v, "tdp_free_unlinked", ret);
+		free(d);
+		ndeferred++;
+	}
+	pthread_mutex_destroy(&sm.lock);
+	if (ndeferred && !err) /* W4 maps into empty space: nothing to unlink */
+		err = fail(v, "check: tables given to defer_free_table (expected 0)",
+			   (long)ndeferred);
+	for (unsigned int k = 0; k < nthreads; k++)
+		tdp_memcache_drain(&pgt, &w[k].mc);
+	/* teardown: exclusive (no worker is left), untimed */
+	ret = tdp_unmap(&pgt, GPA0, n * s.page, NULL);
+	if (ret && !err)
+		err = fail(v, "unmap (shared, after the join)", ret);
+	if (!err && rep == 0) {
+		allocs = v->pool.allocs;
+		frees = v->pool.frees;
+		for (unsigned int k = 0; k < nthreads; k++) {
+			allocs += w[k].arena.allocs;
+			frees += w[k].arena.frees;
+		}
+		err = expect_empty_live(v, &pgt, n * s.page, allocs - frees);
+	}
+	tdp_pgtable_destroy(&pgt);
+	return err;
+}
+
+/*
+ * W4 in shared mode: the maps (and the faults) of W4 by one thread and by
+ * `threads` threads, each repetition running the 1-thread and the N-thread
+ * table one after the other, so the scale column compares figures of the
+ * same run. Only maps are timed: no unmap runs concurrently.
+ */
+static int wl_shared(struct env *v)
+{
+	double t1m[MAX_REPS], tnm[MAX_REPS], t1f[MAX_REPS], tnf[MAX_REPS];
+	uint64_t tab[4] = { 0 }, fl[4] = { 0 };
+	const unsigned int nt = v->threads;
+	const uint64_t n = v->calls;
+
+	for (int r = 0; r < v->reps; r++) {
+		if (shared_run(v, 1, false, r, &t1m[r], &tab[0], &fl[0]) ||
+		    (nt > 1 && shared_run(v, nt, false, r, &tnm[r], &tab[1], &fl[1])) ||
+		    shared_run(v, 1, true, r, &t1f[r], &tab[2], &fl[2]) ||
+		    (nt > 1 && shared_run(v, nt, true, r, &tnf[r], &tab[3], &fl[3])))
+			return -1;
+	}
+	struct bench_row m1 = { v->c->name, "W4", "map/1t", "page", n, n, n, tab[0],
+				stats(t1m, v->reps, (double)n), v->w4_floor, fl[0], 1, 0 };
+	struct bench_row f1 = { v->c->name, "W4", "fault/1t", "page", n, n, n, tab[2],
+				stats(t1f, v->reps, (double)n), v->w4_floor, fl[2], 1, 0 };
+
+	if (add_row(v, &m1))
+		return -1;
+	if (nt > 1) {
+		/* no floor: the floor is one thread's walk; the scale column is the comparison */
+		struct bench_row mn = { v->c->name, "W4", v->op_map_n, "page", n, n, n, tab[1],
+					stats(tnm, v->reps, (double)n), -1, fl[1], nt, 0 };
+
+		mn.scale = m1.ns.med / mn.ns.med;
+		if (add_row(v, &mn))
+			return -1;
+	}
+	if (add_row(v, &f1))
+		return -1;
+	if (nt > 1) {
+		struct bench_row fn = { v->c->name, "W4", v->op_fault_n, "page", n, n, n, tab[3],
+					stats(tnf, v->reps, (double)n), -1, fl[3], nt, 0 };
+
+		fn.scale = f1.ns.med / fn.ns.med;
+		if (add_row(v, &fn))
+			return -1;
+	}
+	return 0;
 }
 
 /* Random page addresses in [0, size): xorshift, the same sequence every run. */
@@ -867,7 +1321,8 @@ static int wl_lookup(struct env *v)
 	}
 	free(off);
 	struct bench_row row = { v->c->name, "lookup", "lookup", "call", n, n, 0, 0,
-				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n, 0 };
+				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n,
+				 0, 0, 0 };
 
 	return add_row(v, &row);
 err:
@@ -899,7 +1354,8 @@ static const struct {
 	{ "W2", WL_W2, "the same as first-level blocks (2M; 32M on 16K, 512M on 64K)" },
 	{ "W3", WL_W3, "map 64 GiB as 1 GiB blocks, unmap (4K-granule formats)" },
 	{ "W4", WL_W4, "--calls one-page maps from a topped-up memory cache, the same as faults "
-		       "(tdp_map_fault), then one-page unmaps" },
+		       "(tdp_map_fault), then one-page unmaps; with --threads also the maps and "
+		       "faults in shared mode (no concurrent unmap)" },
 	{ "W5", WL_W5, "split --size bytes of first-level blocks into pages" },
 	{ "zap", WL_ZAP, "write-protect W1's range, then zap it (two rows)" },
 	{ "lookup", WL_LOOKUP, "--calls lookups of random addresses in W1's range" },
@@ -937,6 +1393,8 @@ static int run_config(struct env *v, unsigned int wl)
 		ret |= wl_map_unmap(v, "W3", 64ull << 30, l1g, "block");
 	if (!ret && (wl & WL_W4))
 		ret |= wl_faults(v);
+	if (!ret && (wl & WL_W4) && v->threads)
+		ret |= wl_shared(v);
 	if (!ret && (wl & WL_W5))
 		ret |= wl_split(v);
 	if (!ret && (wl & WL_ZAP))
@@ -998,8 +1456,36 @@ static void usage(FILE *f)
 		"  --format FMT        table (default), csv or json\n"
 		"  --csv, --json       short for --format csv / json\n"
 		"  --plot FILE.svg     also draw ns per unit as a bar chart\n"
+		"  --threads N         also run W4 in shared mode (TDP_CFG_SHARED), N 1..%d:\n"
+		"                      rows W4 map/1t and fault/1t (one thread), map/Nt and\n"
+		"                      fault/Nt (the --calls pages in N contiguous slices,\n"
+		"                      N threads mapping into one table at once, each with its\n"
+		"                      own memory cache and allocator arena; ns per page of\n"
+		"                      the wall time from the start barrier to the last\n"
+		"                      thread's finish), and a scale column: 1t ns / Nt ns.\n"
+		"                      Only maps run concurrently (unmap is exclusive in\n"
+		"                      shared mode): the shared tables are torn down after\n"
+		"                      the join, untimed; W4 unmap is the exclusive row\n"
 		"  --list              list configurations and workloads\n",
-		MAX_REPS);
+		MAX_REPS, MAX_THREADS);
+}
+
+/* What the shared-mode rows are, after the table (CSV and JSON carry the fields). */
+static void legend_threads(FILE *f, unsigned int n)
+{
+	fprintf(f, "\nshared mode (--threads %u): W4 map/1t, fault/1t: W4 map and fault on a "
+		   "TDP_CFG_SHARED table by one thread.\n", n);
+	if (n > 1)
+		fprintf(f,
+			"map/%ut, fault/%ut: the same pages in %u contiguous slices, %u threads "
+			"mapping into one table at once, each\n"
+			"with its own memory cache and arena; ns/unit = wall time from the start "
+			"barrier to the last thread's finish / pages;\n"
+			"scale = 1t ns/unit / %ut ns/unit, both measured in this run.\n",
+			n, n, n, n, n);
+	fputs("Only maps run concurrently (unmap is exclusive in shared mode): shared tables are "
+	      "torn down after the join,\nuntimed; W4 unmap is the exclusive row.\n",
+	      f);
 }
 
 static void list(void)
@@ -1048,7 +1534,8 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },   { "format", required_argument, NULL, 'f' },
 		{ "csv", no_argument, NULL, 'C' },          { "json", no_argument, NULL, 'J' },
 		{ "plot", required_argument, NULL, 'p' },   { "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 }
+		{ "help", no_argument, NULL, 'h' },
+		{ "threads", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 }
 	};
 	struct env v = { .reps = 5, .size = 1ull << 30, .calls = 262144 };
 	const char *only[NCONFIGS], *format = "table", *plot = NULL;
@@ -1107,6 +1594,19 @@ int main(int argc, char **argv)
 		case 'p':
 			plot = optarg;
 			break;
+		case 't': {
+			char *end;
+			long t;
+
+			errno = 0;
+			t = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || t < 1 || t > MAX_THREADS) {
+				fprintf(stderr, "tdp-bench: --threads must be 1..%d\n", MAX_THREADS);
+				return 2;
+			}
+			v.threads = (unsigned int)t;
+			break;
+		}
 		case 'l':
 			list();
 			return 0;
@@ -1125,6 +1625,26 @@ int main(int argc, char **argv)
 	}
 	if (!wl)
 		wl = ~0u;
+	if (v.threads) {
+		if (!(wl & WL_W4)) {
+			fprintf(stderr, "tdp-bench: --threads runs W4 in shared mode: add W4 to "
+					"--workload\n");
+			return 2;
+		}
+		if (v.calls < v.threads) {
+			fprintf(stderr, "tdp-bench: --calls must be at least --threads\n");
+			return 2;
+		}
+		snprintf(v.op_map_n, sizeof(v.op_map_n), "map/%ut", v.threads);
+		snprintf(v.op_fault_n, sizeof(v.op_fault_n), "fault/%ut", v.threads);
+		v.workers = aligned_alloc(_Alignof(struct worker),
+					  v.threads * sizeof(struct worker));
+		if (!v.workers) {
+			perror("tdp-bench: workers");
+			return 1;
+		}
+		memset(v.workers, 0, v.threads * sizeof(struct worker));
+	}
 
 	/*
 	 * The floor buffer holds the most a row writes: W1's entries (8 bytes
@@ -1170,18 +1690,23 @@ int main(int argc, char **argv)
 	}
 	if (ret)
 		return ret;
+	if (v.retries)
+		fprintf(stderr, "tdp-bench: shared mode: %llu calls repeated after -TDP_EAGAIN\n",
+			(unsigned long long)v.retries);
 
 	if (!strcmp(format, "csv")) {
 		report_csv(stdout, v.rows, v.nrows);
 	} else if (!strcmp(format, "json")) {
-		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME };
+		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME, (int)v.threads };
 
 		report_json(stdout, &meta, v.rows, v.nrows);
 	} else {
 		report_table(stdout, v.rows, v.nrows);
+		if (v.threads)
+			legend_threads(stdout, v.threads);
 	}
 	if (plot) {
-		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME };
+		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME, (int)v.threads };
 
 		if (report_svg(plot, &meta, v.rows, v.nrows)) {
 			fprintf(stderr, "tdp-bench: %s: %s\n", plot, strerror(errno));
@@ -1189,5 +1714,6 @@ int main(int argc, char **argv)
 		}
 	}
 	free(v.rows);
+	free(v.workers);
 	return 0;
 }
