@@ -967,9 +967,15 @@ map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 	uint64_t *ptep, pte;
 	unsigned int m;
 
-	if (sh_on(p))
-		return map_one_shared(p, gpa, hpa, l, tmpl, flags, mc);
 	m = walk_down(p, gpa, l, &ptep, &pte);
+	if (sh_on(p)) {
+		/* the common case inline: the leaf's entry is there and empty */
+		if (m != l || pte != fmt_invalid(p) || !pte_cas(ptep, pte, new))
+			return map_one_shared(p, gpa, hpa, l, tmpl, flags, mc);
+		if (fmt_flush_on_install(p))
+			p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa, lvl_size(l), (int)l, false);
+		return true;
+	}
 	if (pte_valid(pte)) {
 		/* the same leaf again (a spurious fault) is done; anything else is not ours */
 		return m == l && !(flags & TDP_MAP_NOREPLACE) && !pte_is_table(pte, l) &&

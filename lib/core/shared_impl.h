@@ -195,6 +195,20 @@ static __attribute__((noinline)) int fault_shared(const struct tdp_pgtable *p, u
 	unsigned int m = walk_down(p, fa, 0, &ptep, &pte), l = m < lmax ? m : lmax;
 	int r;
 
+	/* the common case first: the leaf's entry is there, and empty */
+	if (m <= lmax && pte == fmt_invalid(p)) {
+		uint64_t base = fa & ~(lvl_size(m) - 1);
+
+		if (pte_cas(ptep, pte, pte_mk_leaf(tmpl, base + delta, m))) {
+			if (fmt_flush_on_install(p))
+				p->cfg.tlb->flush_range(p->cfg.tlb_ctx, base, lvl_size(m), (int)m, false);
+			res->gpa = base;
+			res->size = lvl_size(m);
+			res->level = m;
+			return 0;
+		}
+		pte = pte_load(ptep);
+	}
 	if (!pte_valid(pte) && !pte_busy(pte) && !mc_holds(p, mc, m - l))
 		return -TDP_ENOMEM;
 	r = sh_install(p, fa, &ptep, &m, &pte, 0, lmax, tmpl, delta, mc, &l);
