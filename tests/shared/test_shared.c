@@ -65,13 +65,21 @@
  * the next anyway, the seed fixes the operations each thread draws),
  * TDP_SHARED_SERIAL=1 (every call under one mutex: the same checks without
  * races, to tell a test's mistake from a library's).
+ *
+ * Where a thread cannot even be started (qemu-aarch64 7.2 user mode hangs in
+ * pthread_create on Debian 12 hosts: the cross build's exe_wrapper), the
+ * program says so and exits 77, which meson counts as skipped.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <tdp/riscv.h>
 #include <tdp/x86.h>
@@ -244,7 +252,7 @@ struct th {
 		uint32_t page, seq;
 	} *ev;
 	size_t nev, capev, hw_tries;
-	size_t calls, eagain, enomem;
+	size_t calls, eagain, enomem, reads;
 	bool failed;
 	char err[600];
 	void (*body)(struct th *t);
@@ -275,7 +283,15 @@ struct sh {
 	atomic_bool stop;         /* the workers are done: the hardware thread stops */
 	atomic_ullong seq;        /* orders D-flag writes against harvests and maps */
 	atomic_ulong walk_seq;    /* odd while the hardware thread walks (the flushes wait for it) */
-	size_t eagain, enomem, calls, rounds;
+	size_t eagain, enomem, calls, reads, rounds;
+	/*
+	 * What a tdp_lookup or tdp_walk running with the others may see: a
+	 * translation with offset off (hpa - gpa) and attributes attr at gpa;
+	 * with `dense`, every page of the region stays translated throughout,
+	 * so on a format without break-before-make a reader never meets a hole.
+	 */
+	bool (*seen_ok)(const struct sh *s, uint64_t gpa, uint64_t off, tdp_attr_t attr);
+	bool dense;
 };
 
 static void terr(struct th *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -987,6 +1003,7 @@ static void sh_fini(struct sh *s, const char *test)
 	check_pool(s, &L);
 	lfs_free(&L);
 	for (unsigned int i = 0; i <= HW_TID; i++) {
+		s->reads += s->th[i].reads;
 		s->eagain += s->th[i].eagain;
 		s->enomem += s->th[i].enomem;
 		s->calls += s->th[i].calls;
@@ -1001,9 +1018,10 @@ static void sh_fini(struct sh *s, const char *test)
 		fail_msg("%s: %zu blocks (%zu bytes) still out after destroy", s->sc->name,
 			 ps.out_blocks, ps.out_bytes);
 	tdp_tk_epoch_stats(s->ep, &es);
-	print_message("    %s[%s]: %zu calls in %zu rounds, %zu -TDP_EAGAIN, %zu -TDP_ENOMEM, "
+	print_message("    %s[%s]: %zu calls (and %zu lookups/walks) in %zu rounds, %zu -TDP_EAGAIN, %zu -TDP_ENOMEM, "
 		      "%zu tables deferred, %zu flush_range, %zu hardware accesses\n",
-		      test, s->sc->name, s->calls - s->th[HW_TID].calls, s->rounds, s->eagain,
+		      test, s->sc->name, s->calls - s->th[HW_TID].calls - s->reads, s->reads, s->rounds,
+		      s->eagain,
 		      s->enomem, es.deferred, (size_t)atomic_load(&s->flush_ranges),
 		      s->th[HW_TID].hw_tries);
 	sh_release(s);
@@ -1076,6 +1094,109 @@ static void pick(struct th *t, bool whole, uint64_t *gpa, uint64_t *size)
 }
 
 /* ------------------------------------------------------------------ */
+/* Readers: tdp_lookup and tdp_walk while the table changes            */
+
+struct walk_ctx {
+	struct th *t;
+	uint64_t lo, hi, next;
+	bool strict; /* no hole may show */
+};
+
+static int walk_leaf(const struct tdp_entry *e, unsigned int visit, void *arg)
+{
+	struct walk_ctx *c = arg;
+	struct th *t = c->t;
+	struct sh *s = t->s;
+
+	(void)visit;
+	if (e->size != lsz(s, e->level) || (e->addr & (e->size - 1)) || (e->pa & (e->size - 1))) {
+		terr(t, "tdp_walk(0x%llx, 0x%llx) visited leaf [0x%llx +0x%llx) level %u -> 0x%llx: "
+			"not a leaf of its level",
+		     ULL(c->lo), ULL(c->hi), ULL(e->addr), ULL(e->size), e->level, ULL(e->pa));
+		return 1;
+	}
+	if (!s->seen_ok(s, e->addr < c->lo ? c->lo : e->addr, e->pa - e->addr, e->attr)) {
+		terr(t, "tdp_walk(0x%llx, 0x%llx) visited leaf [0x%llx +0x%llx) -> 0x%llx attr 0x%x, "
+			"which no call mapped",
+		     ULL(c->lo), ULL(c->hi), ULL(e->addr), ULL(e->size), ULL(e->pa), e->attr);
+		return 1;
+	}
+	if (c->strict && e->addr > c->next) {
+		terr(t, "tdp_walk(0x%llx, 0x%llx) saw a hole at [0x%llx, 0x%llx), though every page "
+			"stays mapped and the format needs no break-before-make",
+		     ULL(c->lo), ULL(c->hi), ULL(c->next), ULL(e->addr));
+		return 1;
+	}
+	c->next = e->addr + e->size;
+	return 0;
+}
+
+/*
+ * Now and then, a reader's call inside an epoch section: tdp_lookup of a
+ * random byte of the region, or tdp_walk of its leaves over a random
+ * range. What it sees must be something a call made (s->seen_ok); in a
+ * dense region on a format without break-before-make, never a hole.
+ */
+static void t_read(struct th *t)
+{
+	struct sh *s = t->s;
+	bool strict = s->dense && !tk_format_bbm(s->pgt.cfg.format);
+	int rc;
+
+	if (!s->seen_ok || below(&t->rng, 8))
+		return;
+	t->reads++;
+	if (below(&t->rng, 2)) {
+		uint64_t gpa = s->G + below(&t->rng, s->R);
+		struct tdp_lookup_result res;
+
+		enter(t);
+		rc = tdp_lookup(&s->pgt, gpa, &res);
+		leave(t);
+		if (rc == -TDP_ENOENT && !strict)
+			return;
+		if (rc)
+			terr(t, "tdp_lookup(0x%llx) = %d%s", ULL(gpa), rc,
+			     rc == -TDP_ENOENT ? " while every page stays mapped" : "");
+		else if (res.size != lsz(s, res.level) || ((res.hpa - gpa) & (s->P - 1)) ||
+			 !s->seen_ok(s, gpa, res.hpa - gpa, res.attr))
+			terr(t, "tdp_lookup(0x%llx): 0x%llx, level %u, size 0x%llx, attr 0x%x: no call "
+				"mapped that",
+			     ULL(gpa), ULL(res.hpa), res.level, ULL(res.size), res.attr);
+	} else {
+		struct walk_ctx c = { .t = t, .strict = strict };
+		uint64_t gpa, size;
+
+		pick_in(t, s->G, s->G + s->R, 2 * s->S1 / s->P, &gpa, &size);
+		c.lo = c.next = gpa;
+		c.hi = gpa + size;
+		enter(t);
+		rc = tdp_walk(&s->pgt, gpa, size, TDP_WALK_LEAF, walk_leaf, &c);
+		leave(t);
+		if (rc < 0)
+			terr(t, "tdp_walk(0x%llx +0x%llx) = %d", ULL(gpa), ULL(size), rc);
+		else if (rc == 0 && strict && c.next < c.hi)
+			terr(t, "tdp_walk(0x%llx, 0x%llx) saw a hole at [0x%llx, 0x%llx), though every "
+				"page stays mapped and the format needs no break-before-make",
+			     ULL(c.lo), ULL(c.hi), ULL(c.next), ULL(c.hi));
+	}
+}
+
+/* The protect and split tests: the region's one target, read-write or read-only. */
+static bool seen_same_target(const struct sh *s, uint64_t gpa, uint64_t off, tdp_attr_t attr)
+{
+	(void)gpa;
+	return off == s->H - s->G && (attr == A_RW || attr == A_RO);
+}
+
+/* split_only: exactly what was there. */
+static bool seen_split_only(const struct sh *s, uint64_t gpa, uint64_t off, tdp_attr_t attr)
+{
+	(void)gpa;
+	return off == s->H - s->G && attr == A_RW;
+}
+
+/* ------------------------------------------------------------------ */
 /* fault_race                                                          */
 
 struct fault_setup {
@@ -1084,6 +1205,20 @@ struct fault_setup {
 };
 
 static struct fault_setup fsetup[NCFG]; /* read-only while the threads run */
+
+static bool seen_fault(const struct sh *s, uint64_t gpa, uint64_t off, tdp_attr_t attr)
+{
+	const struct fault_setup *fs = &fsetup[s->ci];
+
+	if (attr != A_RW)
+		return false;
+	if (gpa < fs->a.gpa + fs->a.size)
+		return off == fs->a.hpa - fs->a.gpa;
+	for (unsigned int t = 0; t < NT; t++)
+		if (off == fs->b[t].hpa - fs->b[t].gpa)
+			return true;
+	return false;
+}
 
 static void fault_body(struct th *t)
 {
@@ -1112,6 +1247,7 @@ static void fault_body(struct th *t)
 		o.rc = run_op(t, &o, NULL);
 		if (o.rc != 0 && o.rc != -TDP_EEXIST)
 			terr(t, "tdp_map_fault(0x%llx, cap %u) = %d", ULL(gpa), o.level, o.rc);
+		t_read(t);
 	}
 }
 
@@ -1225,6 +1361,7 @@ static void t_fault_race(struct sh *s)
 			.hpa = (24 + 4 * t) * s->Sb + ((t & 1) ? s->P : 0),
 		};
 	s->R = 2 * s->Sb + 4 * s->S1;
+	s->seen_ok = seen_fault;
 	for (unsigned int r = 0; r < rounds; r++) {
 		run_threads(s, fault_body, scaled(1000));
 		fault_check(s);
@@ -1243,6 +1380,15 @@ static uint64_t map_off(const struct sh *s, unsigned int t)
 static tdp_attr_t map_attr(unsigned int t)
 {
 	return ((t & 1) ? A_RO : A_RW) | TDP_SW(t);
+}
+
+static bool seen_map(const struct sh *s, uint64_t gpa, uint64_t off, tdp_attr_t attr)
+{
+	(void)gpa;
+	for (unsigned int t = 0; t < NT; t++)
+		if (off == map_off(s, t))
+			return attr == map_attr(t);
+	return false;
 }
 
 static void map_body(struct th *t)
@@ -1264,6 +1410,7 @@ static void map_body(struct th *t)
 			pick_in(t, s->G, s->G + s->R, 64, &gpa, &size);
 		}
 		do_map(t, gpa, size, map_off(s, t->id), map_attr(t->id), 0);
+		t_read(t);
 	}
 }
 
@@ -1327,6 +1474,7 @@ static void t_map_race(struct sh *s)
 {
 	struct tdp_tk_epoch_stats es;
 
+	s->seen_ok = seen_map;
 	for (unsigned int r = 0; r < 12; r++) {
 		run_threads(s, map_body, scaled(1500));
 		map_check(s);
@@ -1548,6 +1696,7 @@ static void protect_body(struct th *t)
 		} else {
 			t_remap_op(t, false);
 		}
+		t_read(t);
 	}
 }
 
@@ -1590,6 +1739,8 @@ static void protect_check(struct sh *s)
 static void t_protect_race(struct sh *s)
 {
 	s->hw_on = s->ad;
+	s->seen_ok = seen_same_target;
+	s->dense = true;
 	bms_init(s);
 	for (unsigned int r = 0; r < 16; r++) {
 		bms_clear(s);
@@ -1622,8 +1773,10 @@ static void t_split_op(struct th *t)
 
 static void split_only_body(struct th *t)
 {
-	for (unsigned int i = 0; i < t->nops && !t->failed; i++)
+	for (unsigned int i = 0; i < t->nops && !t->failed; i++) {
 		t_split_op(t);
+		t_read(t);
+	}
 }
 
 static void split_mixed_body(struct th *t)
@@ -1639,6 +1792,7 @@ static void split_mixed_body(struct th *t)
 			t_protect_op(t, false);
 		else
 			t_remap_op(t, t->s->rounds & 1);
+		t_read(t);
 	}
 }
 
@@ -1681,6 +1835,8 @@ static void split_only_check(struct sh *s, const struct lfs *B)
 
 static void t_split_only(struct sh *s)
 {
+	s->seen_ok = seen_split_only;
+	s->dense = true;
 	for (unsigned int r = 0; r < 12; r++) {
 		struct lfs B;
 
@@ -1696,6 +1852,8 @@ static void t_split_only(struct sh *s)
 static void t_split_mixed(struct sh *s)
 {
 	s->hw_on = s->ad;
+	s->seen_ok = seen_same_target;
+	s->dense = true;
 	bms_init(s);
 	for (unsigned int r = 0; r < 12; r++) {
 		struct lfs L;
@@ -1810,6 +1968,39 @@ static int srun_teardown(void **state)
 	return 0;
 }
 
+static void *nop_thread(void *arg)
+{
+	return arg;
+}
+
+/* Can this process start and join a thread? Tried in a child, given 10 s. */
+static bool threads_work(void)
+{
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
+	pid_t pid = fork();
+	int status;
+
+	if (pid < 0)
+		return true; /* no way to tell: let the tests run */
+	if (pid == 0) {
+		pthread_t pt;
+
+		_exit(pthread_create(&pt, NULL, nop_thread, NULL) || pthread_join(pt, NULL));
+	}
+	for (int i = 0; i < 1000; i++) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		if (r < 0)
+			return true;
+		nanosleep(&ts, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return false;
+}
+
 int main(void)
 {
 	static struct srun runs[NTEST * NCFG];
@@ -1825,6 +2016,11 @@ int main(void)
 	serial = (e = getenv("TDP_SHARED_SERIAL")) && *e == '1';
 	if (!base_seed)
 		base_seed = 1;
+	if (!threads_work()) {
+		printf("test_shared: SKIP: a thread could not be started and joined within 10 s here "
+		       "(qemu-aarch64 user mode?)\n");
+		return 77;
+	}
 	printf("test_shared: %d threads, scale %u%%, seed %llu%s\n", NT, scale_pct, ULL(base_seed),
 	       serial ? ", calls serialised" : "");
 	for (unsigned int ti = 0; ti < NTEST; ti++) {
