@@ -186,20 +186,27 @@ static inline void it_start(struct tdp_iter *it, const struct tdp_pgtable *p, ui
 	it_load(it);
 }
 
+/* it_next's `descend`: false (0), true (1): re-read the entry, or: */
+#define IT_VISITED 2u /* enter the entry as it was visited (it->pte) */
+
 /*
- * Advance. With `descend`, the current entry is re-read and entered if it is
- * a table, so a caller that just installed a table walks into it. When the
- * iterator leaves a table it revisits the parent entry with it->post set,
- * which is where emptied tables get freed.
+ * Advance. With `descend` true, the current entry is re-read and entered if
+ * it is a table, so a caller that just installed a table walks into it.
+ * Readers pass IT_VISITED instead: they go by the value they visited, so
+ * that in shared mode a block split under them after its visit is not
+ * entered and its pages seen twice, and a table replaced by a block after
+ * its visit is still walked (it stays readable until the grace period
+ * ends). When the iterator leaves a table it revisits the parent entry with
+ * it->post set, which is where emptied tables get freed.
  */
-static inline void it_next(struct tdp_iter *it, bool descend)
+static inline void it_next(struct tdp_iter *it, unsigned int descend)
 {
 	const struct tdp_pgtable *p = it->pgt;
 	unsigned int l = it->level;
 	uint64_t next;
 
 	if (!it->post && descend && l > it->min_level) {
-		uint64_t pte = pte_load(it->ptep);
+		uint64_t pte = descend == IT_VISITED ? it->pte : pte_load(it->ptep);
 
 		if (pte_is_table(pte, l)) {
 			it->tables[l - 1] = tdp_pa_to_va(p, pte_table_pa(pte));
@@ -716,7 +723,7 @@ static bool range_has_leaf(const struct tdp_pgtable *p, uint64_t s, uint64_t e)
 {
 	struct tdp_iter it;
 
-	for (it_start(&it, p, s, e, 0); it.valid; it_next(&it, true))
+	for (it_start(&it, p, s, e, 0); it.valid; it_next(&it, IT_VISITED))
 		if (!it.post && pte_valid(it.pte) && !pte_is_table(it.pte, it.level))
 			return true;
 	return false;
@@ -1300,7 +1307,7 @@ static uint64_t split_need(const struct tdp_pgtable *p, const struct split_pred 
 	struct tdp_iter it;
 	uint64_t n = 0;
 
-	for (it_start(&it, p, pr->lo, pr->hi, pr->target + 1); it.valid; it_next(&it, true))
+	for (it_start(&it, p, pr->lo, pr->hi, pr->target + 1); it.valid; it_next(&it, IT_VISITED))
 		if (is_block(&it, pr->target))
 			n += split_pages(pr, it_base(&it), it.level);
 	return n;
@@ -1572,7 +1579,7 @@ TDP_INTERNAL int fmt_walk(const struct tdp_pgtable *p, uint64_t gpa, uint64_t si
 {
 	struct tdp_iter it;
 
-	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, true)) {
+	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, IT_VISITED)) {
 		unsigned int visit;
 		struct tdp_entry e;
 		int ret;
@@ -1610,13 +1617,13 @@ TDP_INTERNAL void fmt_iter_restart(struct tdp_iter *it)
 
 	it_start(it, it->pgt, it->addr, it->end, it->min_level);
 	while (it->level > target && pte_is_table(it->pte, it->level))
-		it_next(it, true);
+		it_next(it, IT_VISITED);
 }
 
 TDP_INTERNAL void fmt_iter_next(struct tdp_iter *it)
 {
 	do
-		it_next(it, true);
+		it_next(it, IT_VISITED);
 	while (it->valid && it->post);
 }
 
