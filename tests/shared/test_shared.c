@@ -47,6 +47,12 @@
  *              replacing split tables), with the hardware thread on the A/D
  *              formats: every page translated with the same output, W and
  *              the hardware's D flags as above.
+ * walk_race    two threads split a level-1 block to pages and map it back as
+ *              a block (same target), again and again, while two read the
+ *              region with tdp_walk, the public iterator and tdp_lookup,
+ *              which shared mode lets run with them: each page seen once,
+ *              in address order, with its one translation; on formats
+ *              without break-before-make never a hole.
  * init_shared  tdp_pgtable_init refuses TDP_CFG_SHARED without
  *              defer_free_table (-TDP_EINVAL, no page held) and takes it
  *              with the kit's epoch domain.
@@ -64,7 +70,8 @@
  * default 100), TDP_SHARED_SEED (default 1; races make a run differ from
  * the next anyway, the seed fixes the operations each thread draws),
  * TDP_SHARED_SERIAL=1 (every call under one mutex: the same checks without
- * races, to tell a test's mistake from a library's).
+ * races, to tell a test's mistake from a library's), TDP_SHARED_ONLY (run
+ * only the tests whose name, e.g. "split_mixed[ept-4l-ad]", contains it).
  *
  * Where a thread cannot even be started (qemu-aarch64 7.2 user mode hangs in
  * pthread_create on Debian 12 hosts: the cross build's exe_wrapper), the
@@ -72,14 +79,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "common.h"
+#include "threads_probe.h"
 
 #include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdatomic.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <tdp/riscv.h>
 #include <tdp/x86.h>
@@ -1121,6 +1125,12 @@ static int walk_leaf(const struct tdp_entry *e, unsigned int visit, void *arg)
 		     ULL(c->lo), ULL(c->hi), ULL(e->addr), ULL(e->size), ULL(e->pa), e->attr);
 		return 1;
 	}
+	if (e->addr < c->next && c->next > c->lo) {
+		terr(t, "tdp_walk(0x%llx, 0x%llx) visited leaf [0x%llx +0x%llx) after one ending at "
+			"0x%llx: a page visited twice, or out of address order",
+		     ULL(c->lo), ULL(c->hi), ULL(e->addr), ULL(e->size), ULL(c->next));
+		return 1;
+	}
 	if (c->strict && e->addr > c->next) {
 		terr(t, "tdp_walk(0x%llx, 0x%llx) saw a hole at [0x%llx, 0x%llx), though every page "
 			"stays mapped and the format needs no break-before-make",
@@ -1167,7 +1177,7 @@ static void t_read(struct th *t)
 		struct walk_ctx c = { .t = t, .strict = strict };
 		uint64_t gpa, size;
 
-		pick_in(t, s->G, s->G + s->R, 2 * s->S1 / s->P, &gpa, &size);
+		pick_in(t, s->G, s->G + s->R, 512, &gpa, &size);
 		c.lo = c.next = gpa;
 		c.hi = gpa + size;
 		enter(t);
@@ -1872,6 +1882,131 @@ static void t_split_mixed(struct sh *s)
 }
 
 /* ------------------------------------------------------------------ */
+/* walk_race                                                           */
+
+/* A reader's pass over [lo, hi) with the public iterator, its leaves checked like tdp_walk's. */
+static void t_iter(struct th *t, uint64_t lo, uint64_t hi, bool strict)
+{
+	struct walk_ctx c = { .t = t, .lo = lo, .hi = hi, .next = lo, .strict = strict };
+	struct tdp_iter it;
+	bool stopped = false;
+
+	enter(t);
+	tdp_for_each_entry(it, &t->s->pgt, lo, hi) {
+		struct tdp_entry e;
+
+		tdp_iter_entry(&it, &e);
+		if (e.valid && !e.table && walk_leaf(&e, TDP_WALK_LEAF, &c)) {
+			stopped = true;
+			break;
+		}
+	}
+	leave(t);
+	if (!stopped && strict && c.next < hi)
+		terr(t, "the iterator over [0x%llx, 0x%llx) saw a hole at [0x%llx, 0x%llx), though "
+			"every page stays mapped and the format needs no break-before-make",
+		     ULL(lo), ULL(hi), ULL(c.next), ULL(hi));
+}
+
+/*
+ * Threads 0 and 1 turn the first level-1 block of the region into pages
+ * (tdp_split) and back (tdp_map of the block, same target) again and
+ * again; threads 2 and 3 read the region with tdp_walk, the iterator and
+ * tdp_lookup. Every page translates the same way throughout, so a reader
+ * must see each page once, in address order, with that translation, and
+ * on a format without break-before-make never a hole.
+ */
+static void walk_body(struct th *t)
+{
+	struct sh *s = t->s;
+	bool strict = !tk_format_bbm(s->pgt.cfg.format);
+
+	for (unsigned int i = 0; i < t->nops && !t->failed; i++) {
+		if (t->id < 2) {
+			if (below(&t->rng, 2)) {
+				struct op o = { .kind = OP_SPLIT, .gpa = s->G, .size = s->S1, .level = 0 };
+
+				run_ok(t, &o, NULL);
+			} else {
+				do_map(t, s->G, s->S1, s->H - s->G, A_RW, 0);
+			}
+			t->nlog = 0; /* nothing to check afterwards: keep the log short */
+			continue;
+		}
+		t->reads++;
+		/* a window of up to 256 pages, in the block or across its end */
+		uint64_t lo, size;
+
+		pick_in(t, s->G, s->G + s->R, 256, &lo, &size);
+		if (below(&t->rng, 2) && s->S1 / s->P > 256)
+			lo = s->G + s->S1 - s->P * below(&t->rng, 256);
+		if (lo + size > s->G + s->R)
+			size = s->G + s->R - lo;
+		switch (below(&t->rng, 3)) {
+		case 0: {
+			struct walk_ctx c = { .t = t, .lo = lo, .hi = lo + size, .next = lo,
+					      .strict = strict };
+			int rc;
+
+			enter(t);
+			rc = tdp_walk(&s->pgt, lo, size, TDP_WALK_LEAF, walk_leaf, &c);
+			leave(t);
+			if (rc < 0)
+				terr(t, "tdp_walk = %d", rc);
+			else if (rc == 0 && strict && c.next < c.hi)
+				terr(t, "tdp_walk(0x%llx, 0x%llx) saw a hole at [0x%llx, 0x%llx), though "
+					"every page stays mapped and the format needs no "
+					"break-before-make",
+				     ULL(c.lo), ULL(c.hi), ULL(c.next), ULL(c.hi));
+			break;
+		}
+		case 1:
+			t_iter(t, lo, lo + size, strict);
+			break;
+		default: {
+			uint64_t gpa = s->G + below(&t->rng, s->S1);
+			struct tdp_lookup_result res;
+			int rc;
+
+			enter(t);
+			rc = tdp_lookup(&s->pgt, gpa, &res);
+			leave(t);
+			if ((rc && !(rc == -TDP_ENOENT && !strict)) ||
+			    (!rc && (res.hpa != gpa + s->H - s->G || res.attr != A_RW)))
+				terr(t, "tdp_lookup(0x%llx) = %d, hpa 0x%llx attr 0x%x while the page "
+					"stays mapped to 0x%llx",
+				     ULL(gpa), rc, ULL(res.hpa), res.attr, ULL(gpa + s->H - s->G));
+		}
+		}
+	}
+}
+
+static void t_walk_race(struct sh *s)
+{
+	struct lfs L;
+
+	s->R = 2 * s->S1;
+	s->seen_ok = seen_split_only;
+	for (unsigned int r = 0; r < 4; r++) {
+		do_map(&s->th[MAIN_TID], s->G, s->R, s->H - s->G, A_RW, 0);
+		if (s->th[MAIN_TID].failed)
+			fail_msg("%s", s->th[MAIN_TID].err);
+		run_threads(s, walk_body, scaled(8000));
+		leaves_take(s, &L);
+		check_in_region(s, &L, true);
+		for (size_t i = 0; i < L.n; i++)
+			if (L.v[i].off != s->H - s->G || L.v[i].attr != A_RW)
+				fail_msg("%s: leaf [0x%llx +0x%llx) offset 0x%llx attr 0x%x, not the one "
+					 "target",
+					 s->sc->name, ULL(L.v[i].gpa), ULL(L.v[i].size), ULL(L.v[i].off),
+					 L.v[i].attr);
+		check_pool(s, &L);
+		lfs_free(&L);
+		reset_region(s);
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* init_shared                                                         */
 
 static void t_init_shared(struct sh *s)
@@ -1940,6 +2075,7 @@ static const struct stest stests[] = {
 	{ "protect_race", t_protect_race },
 	{ "split_only", t_split_only },
 	{ "split_mixed", t_split_mixed },
+	{ "walk_race", t_walk_race },
 };
 #define NTEST (sizeof(stests) / sizeof(stests[0]))
 
@@ -1968,45 +2104,12 @@ static int srun_teardown(void **state)
 	return 0;
 }
 
-static void *nop_thread(void *arg)
-{
-	return arg;
-}
-
-/* Can this process start and join a thread? Tried in a child, given 10 s. */
-static bool threads_work(void)
-{
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
-	pid_t pid = fork();
-	int status;
-
-	if (pid < 0)
-		return true; /* no way to tell: let the tests run */
-	if (pid == 0) {
-		pthread_t pt;
-
-		_exit(pthread_create(&pt, NULL, nop_thread, NULL) || pthread_join(pt, NULL));
-	}
-	for (int i = 0; i < 1000; i++) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-		if (r < 0)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return false;
-}
-
 int main(void)
 {
 	static struct srun runs[NTEST * NCFG];
 	static struct CMUnitTest t[NTEST * NCFG];
 	static char names[NTEST * NCFG][64];
-	const char *e;
+	const char *e, *only = getenv("TDP_SHARED_ONLY");
 	size_t n = 0;
 
 	if ((e = getenv("TDP_SHARED_SCALE")) && *e)
@@ -2016,7 +2119,7 @@ int main(void)
 	serial = (e = getenv("TDP_SHARED_SERIAL")) && *e == '1';
 	if (!base_seed)
 		base_seed = 1;
-	if (!threads_work()) {
+	if (!tk_threads_work()) {
 		printf("test_shared: SKIP: a thread could not be started and joined within 10 s here "
 		       "(qemu-aarch64 user mode?)\n");
 		return 77;
@@ -2026,6 +2129,8 @@ int main(void)
 	for (unsigned int ti = 0; ti < NTEST; ti++) {
 		for (unsigned int ci = 0; ci < NCFG; ci++) {
 			snprintf(names[n], sizeof(names[n]), "%s[%s]", stests[ti].name, scfgs[ci].name);
+			if (only && *only && !strstr(names[n], only))
+				continue;
 			runs[n].ti = ti;
 			runs[n].ci = ci;
 			t[n].name = names[n];
