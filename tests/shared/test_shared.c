@@ -469,19 +469,34 @@ static void leave(struct th *t)
 		tdp_tk_epoch_reclaim(t->s->ep);
 }
 
+/*
+ * The doubling array arr (*cap elements of elem bytes), with room for
+ * element n: arr itself, or a larger copy (first elements to begin with);
+ * NULL, arr kept, when out of memory.
+ */
+static void *room_for(void *arr, size_t n, size_t *cap, size_t elem, size_t first)
+{
+	size_t c;
+	void *nv;
+
+	if (n < *cap)
+		return arr;
+	c = *cap ? 2 * *cap : first;
+	nv = realloc(arr, c * elem);
+	if (nv)
+		*cap = c;
+	return nv;
+}
+
 static void logop(struct th *t, const struct op *o)
 {
-	if (t->nlog == t->caplog) {
-		size_t cap = t->caplog ? 2 * t->caplog : 256;
-		struct op *n = realloc(t->log, cap * sizeof(*n));
+	struct op *v = room_for(t->log, t->nlog, &t->caplog, sizeof(*v), 256);
 
-		if (!n) {
-			terr(t, "out of memory for the log");
-			return;
-		}
-		t->log = n;
-		t->caplog = cap;
+	if (!v) {
+		terr(t, "out of memory for the log");
+		return;
 	}
+	t->log = v;
 	t->log[t->nlog++] = *o;
 }
 
@@ -657,17 +672,13 @@ static uint64_t *hw_walk(const struct sh *s, uint64_t gpa, uint64_t *pte)
 
 static void hw_log(struct th *t, size_t page, uint64_t seq)
 {
-	if (t->nev == t->capev) {
-		size_t cap = t->capev ? 2 * t->capev : 4096;
-		struct hwev *n = realloc(t->ev, cap * sizeof(*n));
+	struct hwev *v = room_for(t->ev, t->nev, &t->capev, sizeof(*v), 4096);
 
-		if (!n) {
-			terr(t, "out of memory for the hardware log");
-			return;
-		}
-		t->ev = n;
-		t->capev = cap;
+	if (!v) {
+		terr(t, "out of memory for the hardware log");
+		return;
 	}
+	t->ev = v;
 	t->ev[t->nev++] = (struct hwev){ .page = (uint32_t)page, .seq = (uint32_t)seq };
 }
 
@@ -766,16 +777,16 @@ struct lfs {
 static int lf_add(const struct tdp_tk_xlate *x, void *arg)
 {
 	struct lfs *L = arg;
+	struct lf *v;
 
 	for (unsigned int i = 1; i < x->nr_tables; i++) {
 		if (i < L->prev_nr && L->prev[i] == x->tables[i])
 			continue;
-		if (L->ntabs == L->captabs) {
-			L->captabs = L->captabs ? 2 * L->captabs : 1024;
-			L->tabs = realloc(L->tabs, L->captabs * sizeof(*L->tabs));
-			if (!L->tabs)
-				return -TDP_ENOMEM;
-		}
+		uint64_t *tabs = room_for(L->tabs, L->ntabs, &L->captabs, sizeof(*tabs), 1024);
+
+		if (!tabs)
+			return -TDP_ENOMEM;
+		L->tabs = tabs;
 		L->tabs[L->ntabs++] = x->tables[i];
 	}
 	memcpy(L->prev, x->tables, x->nr_tables * sizeof(x->tables[0]));
@@ -788,12 +799,10 @@ static int lf_add(const struct tdp_tk_xlate *x, void *arg)
 				 x->level, ULL(x->pte), x->why);
 		return 0;
 	}
-	if (L->n == L->cap) {
-		L->cap = L->cap ? 2 * L->cap : 1024;
-		L->v = realloc(L->v, L->cap * sizeof(*L->v));
-		if (!L->v)
-			return -TDP_ENOMEM;
-	}
+	v = room_for(L->v, L->n, &L->cap, sizeof(*v), 1024);
+	if (!v)
+		return -TDP_ENOMEM;
+	L->v = v;
 	/* the walks start at span_base (the iteration starts at 0 and resumes at each span's end) */
 	L->v[L->n++] = (struct lf){
 		.gpa = x->span_base, .size = x->span_size, .off = x->hpa - x->span_base,
