@@ -210,6 +210,28 @@ static void t_bad_memcache(struct tk_fx *fx)
 	assert_int_equal(fx->env->errors, 0);
 }
 
+/* tdp_free_unlinked: a refused call frees nothing; a good one frees the table. */
+static void t_bad_free_unlinked(struct tk_fx *fx)
+{
+	const struct tdp_mm_ops *mm = fx->pgt.cfg.mm;
+	size_t tsz = fx->pgt.geo.table_size;
+	void *t = mm->zalloc_table(fx->pgt.cfg.mm_ctx, tsz);
+	struct tdp_pgtable zero;
+
+	assert_non_null(t);
+	memset(&zero, 0, sizeof(zero));
+	assert_int_equal(tdp_free_unlinked(NULL, t, 0), -TDP_EINVAL);
+	assert_int_equal(tdp_free_unlinked(&zero, t, 0), -TDP_EINVAL);
+	assert_int_equal(tdp_free_unlinked(&fx->pgt, NULL, 0), -TDP_EINVAL);
+	/* the root's level holds no table below the root */
+	assert_int_equal(tdp_free_unlinked(&fx->pgt, t, fx->g.levels - 1), -TDP_EINVAL);
+	assert_int_equal(tdp_free_unlinked(&fx->pgt, t, fx->g.levels), -TDP_EINVAL);
+	assert_int_equal(fx->env->out_blocks, 2); /* the root and t */
+	assert_int_equal(tdp_free_unlinked(&fx->pgt, t, 0), 0);
+	assert_int_equal(fx->env->out_blocks, 1);
+	assert_int_equal(fx->env->errors, 0);
+}
+
 static const struct tcase cases[] = {
 	CASE(t_bad_map),
 	CASE(t_bad_unmap),
@@ -218,6 +240,7 @@ static const struct tcase cases[] = {
 	CASE(t_bad_protect),
 	CASE(t_bad_lookup_walk_iter),
 	CASE(t_bad_memcache),
+	CASE(t_bad_free_unlinked),
 };
 
 int main(void)
