@@ -21,6 +21,15 @@ struct tdp_entry {
 	bool table;         /* points to a next-level table */
 	uint64_t pa;        /* output address (leaf) or next table (table); 0 if invalid */
 	tdp_attr_t attr;    /* decoded attributes of a leaf; 0 otherwise */
+	/*
+	 * A leaf's hardware-managed flags, on tables whose accessed/dirty
+	 * flags are in use (EPT with TDP_CFG_X86_AD, RISC-V with Svadu); false
+	 * elsewhere, where the library presets or ignores them. A member of a
+	 * contiguous group shows its own entry's flags: the hardware may set
+	 * them in any member (tdp_collect_dirty looks at the whole group).
+	 */
+	bool accessed;
+	bool dirty;
 };
 
 /*
