@@ -1891,6 +1891,54 @@ static void t_napot_harvest(void **state)
 	rv_fini(&f);
 }
 
+/*
+ * A group's A/D flags belong to the whole group: the hart may record a
+ * write to any of its pages in any of its 16 entries. Breaking a group up
+ * (an unmap, protect or map of part of it) must carry the group's combined
+ * flags into every page, or the written page is never reported dirty.
+ */
+static void napot_ad_case(const struct mode *m, unsigned int how)
+{
+	const uint64_t G = 0xc0000000ull, H = 0x40000f00000000ull;
+	uint64_t bm[1] = { 0 };
+	struct rv f;
+
+	rv_init(&f, m, TDP_CFG_RISCV_SVNAPOT | TDP_CFG_RISCV_SVADU | TDP_CFG_RISCV_SVPBMT);
+	assert_int_equal(rv_map(&f, G, H, 64 * KiB, TDP_PROT_RW, 0, NULL), 0);
+	expect_group(&f, G, H, TDP_PROT_RW, XWR_R | XWR_W, 0, 0);
+	/* the guest writes page 3; the hart records it in entry 12 */
+	hart_sets(&f, G + 12 * 4096, PTE_A | PTE_D);
+	switch (how) {
+	case 0:
+		assert_int_equal(rv_unmap(&f, G, 4096, NULL), 0);
+		break;
+	case 1:
+		assert_int_equal(rv_protect(&f, G, 4096, TDP_PROT_W, 0, NULL), 0);
+		break;
+	default:
+		assert_int_equal(rv_map(&f, G, H + 1 * MiB, 4096, TDP_PROT_RW, 0, NULL), 0);
+		break;
+	}
+	/* the 15 pages left are ordinary entries, each dirty and young */
+	for (unsigned int i = 1; i < 16; i++) {
+		uint64_t e = raw_leaf(&f, G + i * 4096ull, 0);
+
+		assert_int_equal(e & ~(PTE_A | PTE_D),
+				 leaf_bits(&f, H + i * 4096ull, XWR_R | XWR_W, 0, 0));
+		assert_int_equal(e & (PTE_A | PTE_D), PTE_A | PTE_D);
+	}
+	assert_int_equal(tdp_collect_dirty(&f.pgt, G + 4096, 15 * 4096, bm), 0);
+	assert_true(bm[0] & (1ull << 2)); /* page 3 */
+	scan_check(&f);
+	rv_fini(&f);
+}
+
+static void t_napot_ad_break(void **state)
+{
+	for (unsigned int how = 0; how < 3; how++)
+		napot_ad_case(*state, how);
+}
+
 /* Without Svnapot no N bit ever appears. */
 static void t_no_napot(void **state)
 {
@@ -2115,6 +2163,7 @@ int main(void)
 		PER_MODE(t_napot_zap),
 		PER_MODE(t_napot_split),
 		PER_MODE(t_napot_harvest),
+		PER_MODE(t_napot_ad_break),
 		PER_MODE(t_no_napot),
 		PER_MODE(t_flush_no_svvptc),
 		PER_MODE(t_flush_svvptc),

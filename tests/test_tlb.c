@@ -186,6 +186,16 @@ static void t_tlb_protect_restrict(struct tk_fx *fx)
 	assert_int_equal(tk_fx_map(fx, fx->base, fx->hbase, 16 * fx->P, A_RW, 0, NULL), 0);
 	mark = tk_log_mark(fx->env);
 	assert_int_equal(tk_fx_protect(fx, fx->base + fx->P, 8 * fx->P, TDP_PROT_W, 0, NULL), 0);
+	/*
+	 * Svnapot with Svadu: breaking up the edge group flushes on its own
+	 * (tdp/tlb.h), before the flags set through its cached translation
+	 * are spread to its pages; then the protect's one flush.
+	 */
+	if (fx->pgt.cfg.format == TDP_FORMAT_RISCV_G &&
+	    (fx->pgt.cfg.flags & TDP_CFG_RISCV_SVNAPOT) && (fx->pgt.cfg.flags & TDP_CFG_RISCV_SVADU)) {
+		assert_int_equal(tk_log_count(fx->env, mark, TK_EV_FLUSH_RANGE), 2);
+		return;
+	}
 	f = only_flush(fx, mark);
 	assert_true(f->a <= fx->base + fx->P && f->a + f->b >= fx->base + 9 * fx->P);
 	assert_false(f->tables);

@@ -51,7 +51,9 @@
  * counts as one 64 KiB leaf elsewhere: tdp_lookup reports size 65536, zap
  * removes a touched group whole, split leaves groups alone (they are level-0
  * leaves), and the young/dirty calls read and clear A/D in all 16 entries,
- * since the hart may set them in any one.
+ * since the hart may set them in any one. For the same reason a group broken
+ * up gives the A and D flags of any of its entries to all 16 pages (a page
+ * may be reported dirty that the guest did not write, never the reverse).
  */
 #define TDP_CFG_RISCV_SVNAPOT (1u << 3)
 /*

@@ -4,7 +4,10 @@
  *
  * The library decides when an invalidation is needed and batches it: at most
  * one flush_range per operation, plus one per break-before-make step that the
- * architecture forces to complete before the next write. A table page that
+ * architecture forces to complete before the next write, and one per RISC-V
+ * Svnapot group that an operation breaks up on a table with Svadu (the
+ * accessed/dirty flags a cached translation of the group set until then are
+ * spread to all its pages after that flush). A table page that
  * was unlinked is handed back to tdp_mm_ops.free_table only after the flush that
  * covers it has returned.
  */

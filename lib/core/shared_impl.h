@@ -20,11 +20,6 @@
  *   free_table: other threads may still be walking them.
  */
 
-static inline bool sh_on(const struct tdp_pgtable *p)
-{
-	return (p->cfg.flags & TDP_CFG_SHARED) != 0;
-}
-
 static inline uint64_t busy_val(const struct tdp_pgtable *p)
 {
 	return fmt_invalid(p) | FMT_BUSY_BIT;
@@ -321,25 +316,6 @@ static int split_shared(const struct tdp_pgtable *p, const struct split_pred *pr
 }
 
 /*
- * Rewrite the group holding the level-0 entry at ptep (for addr) as ordinary
- * leaves, member by member; cont_break's shared twin.
- */
-static void sh_cont_break(struct gather *g, uint64_t *ptep, uint64_t addr)
-{
-	uint64_t *first = cont_first(ptep, addr), base = addr & ~(CONT_SIZE - 1);
-
-	for (uint64_t i = 0; i < CONT_ENTRIES; i++) {
-		uint64_t a = base + i * lvl_size(0), pte = pte_load(first + i);
-
-		while (pte_valid(pte) && pte_is_cont(pte, 0) &&
-		       !pte_cas(first + i, pte,
-				pte_mk_leaf(pte_leaf_tmpl(pte), leaf_pa_at(pte, 0, a), 0)))
-			pte = pte_load(first + i);
-	}
-	gather_range(g, base, CONT_SIZE, 0, false);
-}
-
-/*
  * tdp_protect in shared mode: every leaf is swapped to its new permissions;
  * a block (or group) straddling an edge whose permissions change is split
  * (broken up) first, and the pass goes into it.
@@ -380,7 +356,7 @@ static int protect_shared(const struct tdp_pgtable *p, uint64_t s, uint64_t e,
 				if (r)
 					break;
 			} else if (pte_is_cont(old, l) && (gb < s || e - gb < CONT_SIZE)) {
-				sh_cont_break(g, it.ptep, it.addr);
+				cont_break(p, g, it.ptep, it.addr);
 			} else if (pte_cas(it.ptep, old, new)) {
 				gather_range(g, base, sz, (int)l, false);
 				break;

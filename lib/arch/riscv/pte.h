@@ -233,6 +233,9 @@ static inline bool fmt_ad_enabled(const struct tdp_pgtable *pgt)
 	return pgt->cfg.flags & TDP_CFG_RISCV_SVADU;
 }
 
+/* The flags the hart sets (with Svadu), as they sit in an entry. */
+#define FMT_AD_MASK (RV_A | RV_D)
+
 static inline bool pte_young(uint64_t pte)
 {
 	return pte & RV_A;

@@ -227,6 +227,9 @@ static inline bool fmt_ad_enabled(const struct tdp_pgtable *pgt)
 	return pgt->cfg.flags & TDP_CFG_X86_AD;
 }
 
+/* The flags the CPU sets (with EPT A/D), as they sit in an entry. */
+#define FMT_AD_MASK (EPT_A | EPT_D)
+
 static inline bool pte_young(uint64_t pte)
 {
 	return pte & EPT_A;
