@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-call fast paths of lib/core/core_impl.h:
+ * The per-call fast paths of the core (lib/core/oneleaf.h, clear.h):
  * - map_one: tdp_map of exactly one leaf with a caller's memory cache that
  *   holds enough pages, done in one walk (tables linked from the cache);
  *   anything it declines (a block above, another leaf, a table at the leaf's

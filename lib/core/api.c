@@ -88,6 +88,25 @@ static void copy_config(struct tdp_config *dst, const struct tdp_config *src)
 		d[i] = s[i];
 }
 
+#if TDP_HAVE_ARM64
+/* The compiled arm64 variant of a granule (tdp__arm64_init refused the others). */
+static const struct tdp_fmt_ops *arm64_variant(unsigned int page_shift)
+{
+	switch (page_shift) {
+#if TDP_HAVE_ARM64_4K
+	case 12: return &tdp__arm64_4k_fops;
+#endif
+#if TDP_HAVE_ARM64_16K
+	case 14: return &tdp__arm64_16k_fops;
+#endif
+#if TDP_HAVE_ARM64_64K
+	case 16: return &tdp__arm64_64k_fops;
+#endif
+	default: return NULL;
+	}
+}
+#endif
+
 int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 {
 	const struct tdp_fmt_ops *fops = NULL;
@@ -109,17 +128,20 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 	switch (cfg->format) {
 #if TDP_HAVE_ARM64
 	case TDP_FORMAT_ARM64_S2:
-		ret = tdp__arm64_init(cfg, &geo, &fops);
+		ret = tdp__arm64_init(cfg, &geo);
+		fops = arm64_variant(geo.page_shift);
 		break;
 #endif
 #if TDP_HAVE_X86
 	case TDP_FORMAT_X86_EPT:
-		ret = tdp__x86_init(cfg, &geo, &fops);
+		ret = tdp__x86_init(cfg, &geo);
+		fops = &tdp__x86_ept_fops;
 		break;
 #endif
 #if TDP_HAVE_RISCV
 	case TDP_FORMAT_RISCV_G:
-		ret = tdp__riscv_init(cfg, &geo, &fops);
+		ret = tdp__riscv_init(cfg, &geo);
+		fops = &tdp__riscv_g_fops;
 		break;
 #endif
 	default:

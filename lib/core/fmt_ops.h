@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The per-format dispatch table. core_impl.h fills one for every compiled
+ * The per-format dispatch table. variant.c fills one for every compiled
  * format variant; api.c makes the one indirect call per public call through
  * it after validating the arguments.
  */

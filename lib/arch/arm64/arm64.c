@@ -3,7 +3,7 @@
  * arm64 stage-2 configuration: start level, concatenated root, block levels
  * (arch-facts.md §2.1, §2.7) and the VTCR_EL2 / VTTBR_EL2 values (§2.6, §2.8).
  */
-#include "core/formats.h"
+#include "arch/arch.h"
 
 /* VTCR_EL2.PS encoding of a PA size, or -1 (§2.6). */
 static int ps_encoding(unsigned int oa_bits)
@@ -22,25 +22,16 @@ static int ps_encoding(unsigned int oa_bits)
 
 /* Only with the format's core compiled in; the register helpers below always are. */
 #if TDP_HAVE_ARM64
-int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
-		    const struct tdp_fmt_ops **fops)
+int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 {
 	unsigned int g = cfg->granule_shift ? cfg->granule_shift : 12;
 	unsigned int s = g - 3, ia = cfg->ia_bits, oa = cfg->oa_bits, levels, root_bits;
 	uint32_t mask;
 
-	switch (g) {
-#if TDP_HAVE_ARM64_4K
-	case 12: *fops = &tdp__arm64_4k_fops; break;
-#endif
-#if TDP_HAVE_ARM64_16K
-	case 14: *fops = &tdp__arm64_16k_fops; break;
-#endif
-#if TDP_HAVE_ARM64_64K
-	case 16: *fops = &tdp__arm64_64k_fops; break;
-#endif
-	default: return -TDP_EINVAL; /* not an arm64 granule, or not built (-Darm64_granules) */
-	}
+	/* not an arm64 granule, or one this build left out (-Darm64_granules) */
+	if (!((g == 12 && TDP_HAVE_ARM64_4K) || (g == 14 && TDP_HAVE_ARM64_16K) ||
+	      (g == 16 && TDP_HAVE_ARM64_64K)))
+		return -TDP_EINVAL;
 	if ((cfg->flags & TDP_CFG_FORMAT_MASK) & ~TDP_CFG_ARM64_XNX)
 		return -TDP_EINVAL;
 	/* 52-bit output needs FEAT_LPA with 64K; LPA2 (4K/16K) is not supported yet. */

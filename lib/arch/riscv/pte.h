@@ -8,7 +8,7 @@
 
 #include <tdp/riscv.h>
 
-#include "core/prot_rules.h"
+#include "arch/prot_rules.h"
 
 #define FMT_PAGE_SHIFT 12
 #define FMT_BITS       9

@@ -3,7 +3,7 @@
  * RISC-V G-stage configuration: Sv39x4/Sv48x4/Sv57x4 geometry with the
  * widened 16 KiB root (arch-facts.md §3.2) and HGATP (§3.1).
  */
-#include "core/formats.h"
+#include "arch/arch.h"
 
 #define RISCV_CFG_FLAGS                                                                    \
 	(TDP_CFG_RISCV_SVADU | TDP_CFG_RISCV_SVPBMT | TDP_CFG_RISCV_PMA_MT |               \
@@ -11,8 +11,7 @@
 
 /* Only with the format's core compiled in; the register helpers below always are. */
 #if TDP_HAVE_RISCV
-int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
-		    const struct tdp_fmt_ops **fops)
+int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 {
 	unsigned int levels;
 	uint32_t mask;
@@ -48,7 +47,6 @@ int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 	geo->table_size = 4096;
 	geo->root_size = 16384;
 	geo->leaf_levels_mask = mask;
-	*fops = &tdp__riscv_g_fops;
 	return 0;
 }
 #endif

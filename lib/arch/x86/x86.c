@@ -3,14 +3,13 @@
  * Intel EPT configuration: 4 or 5 levels, leaf levels (arch-facts.md §1.1)
  * and the EPTP (§1.6).
  */
-#include "core/formats.h"
+#include "arch/arch.h"
 
 #define X86_CFG_FLAGS (TDP_CFG_X86_AD | TDP_CFG_X86_MBEC | TDP_CFG_X86_EXEC_ONLY | TDP_CFG_X86_SVE)
 
 /* Only with the format's core compiled in; the register helpers below always are. */
 #if TDP_HAVE_X86
-int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
-		  const struct tdp_fmt_ops **fops)
+int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 {
 	unsigned int levels;
 	uint32_t mask = 0x7; /* 4 KiB, 2 MiB, 1 GiB */
@@ -39,7 +38,6 @@ int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo,
 	geo->table_size = 4096;
 	geo->root_size = 4096;
 	geo->leaf_levels_mask = mask;
-	*fops = &tdp__x86_ept_fops;
 	return 0;
 }
 #endif

@@ -4,8 +4,8 @@
  * and need read unless execute-only is allowed (EPT, RISC-V G-stage). Each
  * format passes its own capabilities.
  */
-#ifndef TDP_CORE_PROT_RULES_H
-#define TDP_CORE_PROT_RULES_H
+#ifndef TDP_ARCH_PROT_RULES_H
+#define TDP_ARCH_PROT_RULES_H
 
 #include <tdp/types.h>
 

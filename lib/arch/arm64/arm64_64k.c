@@ -1,8 +1,0 @@
-/* SPDX-License-Identifier: MIT */
-/* The core compiled for arm64 stage-2 with the 64K granule. */
-#define ARM64_GRANULE_SHIFT 16
-#define FMT_OPS             tdp__arm64_64k_fops
-#define FMT_NAME            TDP_ARM64_64K
-#include "core/formats.h"
-#include "arch/arm64/pte.h"
-#include "core/core_impl.h"

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared mode (TDP_CFG_SHARED): the entry swap behind every change a
+ * shared-mode call makes to a live entry. The shared twins of the
+ * operations live with their exclusive versions (map.h, split.h, ...).
+ *
+ * Rules every shared-mode path keeps:
+ * - An entry changes only by a compare-and-swap against the value this
+ *   thread read; a lost swap means "look at the entry again", never "write
+ *   anyway".
+ * - A table is complete before the swap that links it (the swap is a full
+ *   barrier, and walkers load entries with acquire); a table built for a swap
+ *   that was lost goes back to the call's cache, never seen by anyone.
+ * - A change the hardware must not see half-done (break-before-make) first
+ *   swaps in the busy value; only the thread that did so finishes the entry,
+ *   with a release store. Every other call gives up with -TDP_EAGAIN when it
+ *   meets a busy entry instead of waiting: the holder may be waiting in its
+ *   flush for this very CPU (an IPI with interrupts off).
+ * - Tables unlinked here go to defer_free_table (gather.shared), never to
+ *   free_table: other threads may still be walking them.
+ */
+
+/*
+ * Swap the entry at ptep (level l, covering base) from old, the value read,
+ * to new. Where the format needs break-before-make the entry goes busy, the
+ * old translation is flushed at once and only then is new stored; otherwise
+ * the flush joins the gather. A table replaced goes to the deferred free
+ * once flushed. Returns false, having changed nothing, if old is no longer
+ * there.
+ */
+static bool sh_swap(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep, uint64_t old,
+		    uint64_t new, uint64_t base, unsigned int l)
+{
+	const bool live = pte_valid(old), table = live && pte_is_table(old, l);
+
+	if (live && pte_needs_bbm(old, new, l)) {
+		if (!pte_cas(ptep, old, busy_val(p)))
+			return false;
+		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, base, lvl_size(l),
+					table ? TDP_LEVEL_ANY : (int)l, table);
+		pte_store_release(ptep, new);
+		if (table)
+			p->cfg.mm->defer_free_table(p->cfg.mm_ctx, tdp_pa_to_va(p, pte_table_pa(old)),
+						    l - 1);
+		return true;
+	}
+	if (!pte_cas(ptep, old, new))
+		return false;
+	if (live || fmt_flush_on_install(p))
+		gather_range(g, base, lvl_size(l), (int)l, table);
+	if (table)
+		gather_free_table(p, g, old, l, false);
+	return true;
+}
