@@ -31,6 +31,7 @@
 #include <tdp/types.h>
 
 struct tdp_fmt_ops;
+struct tdp_change_ops; /* tdp/changes.h */
 
 /* Configuration flags (tdp_config.flags). Format-specific ones live in tdp/<arch>.h. */
 #define TDP_CFG_FORMAT_MASK 0xffffu /* bits 0..15 are per-format */
@@ -78,6 +79,9 @@ struct tdp_config {
 	uintptr_t linear_offset; /* va = pa + linear_offset when mm has no translation ops */
 	const struct tdp_tlb_ops *tlb;
 	void *tlb_ctx;
+	/* Optional: every leaf that appears, changes or goes away (tdp/changes.h). */
+	const struct tdp_change_ops *changes;
+	void *changes_ctx;
 };
 
 /* Derived once at init; read-only afterwards. */
@@ -116,7 +120,8 @@ struct tdp_pgtable {
  * Create an empty table for cfg->format: validates the configuration,
  * computes the geometry and allocates the root through cfg->mm.
  * Returns 0; -TDP_EINVAL for NULL arguments, missing required callbacks
- * (defer_free_table with TDP_CFG_SHARED), an unknown or unbuilt format, or sizes the format cannot use (for arm64:
+ * (defer_free_table with TDP_CFG_SHARED; leaf_changed when changes is
+ * set), an unknown or unbuilt format, or sizes the format cannot use (for arm64:
  * granule not 4K/16K/64K, ia_bits outside 32..48 (up to 52 with 64K and
  * oa_bits 52), oa_bits not a PARange value (32, 36, 40, 42, 44, 48, or 52
  * with 64K only: FEAT_LPA2 is not supported), ia_bits > oa_bits, unknown

@@ -39,11 +39,11 @@ TDP_INTERNAL int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, b
 			uint64_t pte = pte_load(first + i);
 
 			while (pte_valid(pte) && !pte_is_table(pte, it.level) && pte_young(pte)) {
-				if (pte_cas(first + i, pte, pte_mkold(pte))) {
+				if (pte_write(p, 0, first + i, &pte, pte_mkold(pte), it.addr, it.level,
+					      W_SWAP | W_QUIET)) {
 					any = true;
 					break;
 				}
-				pte = pte_load(first + i);
 			}
 		}
 	}
@@ -65,7 +65,7 @@ TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, u
 
 	if (!fmt_ad_enabled(p))
 		return -TDP_EOPNOTSUPP;
-	gather_init_mode(&g, sh_on(p));
+	gather_init_mode(&g, sh_on(p), 0);
 	for (it_start(&it, p, gpa, e, 0); it.valid; it_next(&it, true)) {
 		unsigned int l = it.level;
 		uint64_t base = it_base(&it), span = lvl_size(l), *first = it.ptep, n = 1, lo, hi;
@@ -101,8 +101,9 @@ TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, u
 				uint64_t pte = pte_load(first + i);
 
 				while (pte_valid(pte) && !pte_is_table(pte, l) && pte_dirty(pte) &&
-				       !pte_cas(first + i, pte, pte_mkclean(pte)))
-					pte = pte_load(first + i);
+				       !pte_write(p, 0, first + i, &pte, pte_mkclean(pte), base, l,
+						  W_SWAP | W_QUIET))
+					;
 			}
 			gather_range(&g, base, span, (int)l, false);
 		}

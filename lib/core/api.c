@@ -125,6 +125,8 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 		return -TDP_EINVAL;
 	if ((cfg->flags & TDP_CFG_SHARED) && !mm->defer_free_table)
 		return -TDP_EINVAL;
+	if (cfg->changes && !cfg->changes->leaf_changed)
+		return -TDP_EINVAL;
 	switch (cfg->format) {
 #if TDP_HAVE_ARM64
 	case TDP_FORMAT_ARM64_S2:

@@ -24,28 +24,47 @@ struct bbm_batch {
 	} e[BBM_BATCH];
 };
 
+/*
+ * Every replacement is a block becoming the table that build_split made of
+ * it (the same translation: reported as a reshape). The block is swapped
+ * out where the hardware sets A/D flags, and flags it gained since it was
+ * read go into the new leaves (split_take_ad), so none is lost.
+ */
+static void split_take_ad(const struct tdp_pgtable *p, uint64_t table_pte, unsigned int l,
+			  uint64_t read, uint64_t replaced);
+
 static void bbm_commit(const struct tdp_pgtable *p, struct bbm_batch *b, struct gather *g)
 {
 	bool any = false;
 
 	for (unsigned int i = 0; i < b->n; i++) {
-		if (pte_needs_bbm(b->e[i].old, b->e[i].new, b->e[i].level)) {
-			pte_store(b->e[i].ptep, fmt_invalid(p));
+		uint64_t old = b->e[i].old;
+
+		if (pte_needs_bbm(old, b->e[i].new, b->e[i].level)) {
+			pte_write(p, g->op, b->e[i].ptep, &old, fmt_invalid(p), b->e[i].base,
+				  b->e[i].level, w_leaf(p) | W_QUIET);
+			split_take_ad(p, b->e[i].new, b->e[i].level, b->e[i].old, old);
+			b->e[i].old = old;
 			gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
-				     pte_is_table(b->e[i].old, b->e[i].level));
+				     false);
 			any = true;
 		}
 	}
 	if (any)
 		gather_flush(p, g);
 	for (unsigned int i = 0; i < b->n; i++) {
-		pte_store_release(b->e[i].ptep, b->e[i].new);
-		/* changed in place: the operation's final flush covers it */
-		if (!pte_needs_bbm(b->e[i].old, b->e[i].new, b->e[i].level))
+		const uint64_t read = b->e[i].old;
+		const bool bbm = pte_needs_bbm(read, b->e[i].new, b->e[i].level);
+
+		/* after break-before-make the entry is empty: nothing can change it */
+		pte_write(p, g->op, b->e[i].ptep, &b->e[i].old, b->e[i].new, b->e[i].base,
+			  b->e[i].level, (bbm || !ad_live(p) ? W_RELEASE : W_XCHG) | W_RESHAPE);
+		if (!bbm) {
+			split_take_ad(p, b->e[i].new, b->e[i].level, read, b->e[i].old);
+			/* changed in place: the operation's final flush covers it */
 			gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
-				     pte_is_table(b->e[i].old, b->e[i].level));
-		if (pte_is_table(b->e[i].old, b->e[i].level))
-			gather_free_table(p, g, b->e[i].old, b->e[i].level, false);
+				     false);
+		}
 	}
 	b->n = 0;
 }

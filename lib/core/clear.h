@@ -72,9 +72,14 @@ unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size)
 	pte = pte_load(path[m]);
 	if (!pte_valid(pte) || lvl_size(m) != size || (gpa & (size - 1)) || pte_is_cont(pte, m))
 		return false;
-	pte_store(path[m], fmt_invalid(p));
-	for (k = m; k < top && table_empty(path[k] - tbl_idx(gpa, k), tbl_idx(gpa, k)); k++)
-		pte_store(path[k + 1], fmt_invalid(p));
+	pte_write(p, TDP_OP_UNMAP, path[m], &pte, fmt_invalid(p), gpa, m, w_leaf(p));
+	for (k = m; k < top && table_empty(path[k] - tbl_idx(gpa, k), tbl_idx(gpa, k)); k++) {
+		uint64_t t = pte_load(path[k + 1]);
+
+		/* found empty: no leaf below to report */
+		pte_write(p, TDP_OP_UNMAP, path[k + 1], &t, fmt_invalid(p), gpa, k + 1,
+			  W_STORE | W_QUIET);
+	}
 	if (k == m)
 		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa, size, (int)m, false);
 	else
@@ -101,7 +106,7 @@ TDP_INTERNAL int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 			      &mc);
 	if (ret)
 		return ret;
-	gather_init_mode(&g, false);
+	gather_init_mode(&g, false, TDP_OP_UNMAP);
 	split_edge_blocks(p, &eb, mc, &g);
 	break_edge_groups(p, gpa, gpa + size, NULL, &g);
 	clear_range(p, gpa, gpa + size, 0, &g, &res);
@@ -116,7 +121,7 @@ TDP_INTERNAL int fmt_zap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uin
 	struct gather g;
 	int ret;
 
-	gather_init_mode(&g, false);
+	gather_init_mode(&g, false, TDP_OP_ZAP);
 	ret = clear_range(p, gpa, gpa + size, budget, &g, res);
 	gather_flush(p, &g);
 	return ret;

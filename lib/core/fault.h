@@ -23,7 +23,8 @@ static __attribute__((noinline)) int fault_shared(const struct tdp_pgtable *p, u
 	if (m <= lmax && pte == fmt_invalid(p)) {
 		uint64_t base = fa & ~(lvl_size(m) - 1);
 
-		if (pte_cas(ptep, pte, pte_mk_leaf(tmpl, base + delta, m))) {
+		if (pte_write(p, TDP_OP_FAULT, ptep, &pte, pte_mk_leaf(tmpl, base + delta, m), base,
+			      m, W_SWAP)) {
 			if (fmt_flush_on_install(p))
 				p->cfg.tlb->flush_range(p->cfg.tlb_ctx, base, lvl_size(m), (int)m, false);
 			res->gpa = base;
@@ -31,11 +32,10 @@ static __attribute__((noinline)) int fault_shared(const struct tdp_pgtable *p, u
 			res->level = m;
 			return 0;
 		}
-		pte = pte_load(ptep);
 	}
 	if (!pte_valid(pte) && !pte_busy(pte) && !mc_holds(p, mc, m - l))
 		return -TDP_ENOMEM;
-	r = sh_install(p, fa, &ptep, &m, &pte, 0, lmax, tmpl, delta, mc, &l);
+	r = sh_install(p, TDP_OP_FAULT, fa, &ptep, &m, &pte, 0, lmax, tmpl, delta, mc, &l);
 	if (r < 0)
 		return r;
 	if (r == 1) {
@@ -109,7 +109,7 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 	if (!mc_holds(p, mc, m - l))
 		return -TDP_ENOMEM;
 	base = fa & ~(lvl_size(l) - 1);
-	install_leaf(p, ptep, m, l, base, pte_mk_leaf(tmpl, base + delta, l), mc);
+	install_leaf(p, TDP_OP_FAULT, ptep, m, l, base, pte_mk_leaf(tmpl, base + delta, l), mc);
 	res->gpa = base;
 	res->size = lvl_size(l);
 	res->level = l;

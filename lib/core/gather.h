@@ -12,6 +12,7 @@ struct gather {
 	int level;   /* common level of changed leaves, TDP_LEVEL_ANY, or -2: none yet */
 	bool tables; /* table entries were removed */
 	bool shared; /* a shared-mode call: unlinked tables go to defer_free_table */
+	unsigned int op; /* the call (TDP_OP_*), for change reports */
 	unsigned int nfree;
 	struct {
 		void *va;
@@ -29,10 +30,11 @@ static inline void gather_init(struct gather *g)
 	g->nfree = 0;
 }
 
-static inline void gather_init_mode(struct gather *g, bool shared)
+static inline void gather_init_mode(struct gather *g, bool shared, unsigned int op)
 {
 	gather_init(g);
 	g->shared = shared;
+	g->op = op;
 }
 
 static inline void gather_range(struct gather *g, uint64_t base, uint64_t size, int level,
@@ -138,7 +140,7 @@ static void clear_entry(const struct tdp_pgtable *p, struct gather *g, uint64_t 
 {
 	bool table = pte_is_table(old, l);
 
-	pte_store(ptep, fmt_invalid(p));
+	pte_write(p, g->op, ptep, &old, fmt_invalid(p), base, l, table ? W_STORE : w_leaf(p));
 	gather_range(g, base, lvl_size(l), (int)l, table);
 	if (table)
 		gather_free_table(p, g, old, l, false);
@@ -148,7 +150,7 @@ static void clear_entry(const struct tdp_pgtable *p, struct gather *g, uint64_t 
 static void clear_empty_table(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep,
 			      uint64_t old, uint64_t base, unsigned int l)
 {
-	pte_store(ptep, fmt_invalid(p));
+	pte_write(p, g->op, ptep, &old, fmt_invalid(p), base, l, W_STORE | W_QUIET);
 	gather_range(g, base, lvl_size(l), (int)l, true);
 	gather_free_table(p, g, old, l, true);
 }

@@ -31,13 +31,10 @@ static void cont_break(const struct tdp_pgtable *p, struct gather *g, uint64_t *
 		while (pte_valid(pte) && pte_is_cont(pte, 0)) {
 			uint64_t new = pte_mk_leaf(pte_leaf_tmpl(pte) | ad, leaf_pa_at(pte, 0, a), 0);
 
-			if (!swap) {
-				pte_store(first + i, new);
+			/* the same translation: a rewrite, not a change to report */
+			if (pte_write(p, g->op, first + i, &pte, new, a, 0,
+				      (swap ? W_SWAP : W_STORE) | W_QUIET))
 				break;
-			}
-			if (pte_cas(first + i, pte, new))
-				break;
-			pte = pte_load(first + i);
 			ad |= ad_on ? pte & FMT_AD_MASK : 0;
 		}
 	}
@@ -52,8 +49,9 @@ static void cont_break(const struct tdp_pgtable *p, struct gather *g, uint64_t *
 		uint64_t pte = pte_load(first + i);
 
 		while (pte_valid(pte) && !pte_is_cont(pte, 0) && (pte & ad) != ad &&
-		       !pte_cas(first + i, pte, pte | ad))
-			pte = pte_load(first + i);
+		       !pte_write(p, g->op, first + i, &pte, pte | ad, base + i * lvl_size(0), 0,
+				  W_SWAP | W_QUIET))
+			;
 	}
 }
 
@@ -61,9 +59,13 @@ static void cont_break(const struct tdp_pgtable *p, struct gather *g, uint64_t *
 static void cont_clear(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep,
 		       uint64_t addr)
 {
-	uint64_t *first = cont_first(ptep, addr);
+	uint64_t *first = cont_first(ptep, addr), base = addr & ~(CONT_SIZE - 1);
 
-	for (uint64_t i = 0; i < CONT_ENTRIES; i++)
-		pte_store(first + i, fmt_invalid(p));
-	gather_range(g, addr & ~(CONT_SIZE - 1), CONT_SIZE, 0, false);
+	for (uint64_t i = 0; i < CONT_ENTRIES; i++) {
+		uint64_t old = pte_load(first + i);
+
+		pte_write(p, g->op, first + i, &old, fmt_invalid(p), base + i * lvl_size(0), 0,
+			  w_leaf(p));
+	}
+	gather_range(g, base, CONT_SIZE, 0, false);
 }

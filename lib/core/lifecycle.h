@@ -24,9 +24,15 @@ TDP_INTERNAL void fmt_destroy(struct tdp_pgtable *p)
 	unsigned int top = top_level(p);
 
 	p->cfg.tlb->flush_all(p->cfg.tlb_ctx);
-	for (uint64_t i = 0; i < n; i++)
-		if (pte_valid(root[i]) && pte_is_table(root[i], top))
-			free_subtree(p, tdp_pa_to_va(p, pte_table_pa(root[i])), top - 1, NULL);
+	for (uint64_t i = 0; i < n; i++) {
+		const uint64_t pte = root[i], base = i << lvl_shift(top);
+
+		/* read after the flush: the flags are the last the hardware set */
+		if (p->cfg.changes && pte_valid(pte))
+			note_change(p, TDP_OP_DESTROY, pte, fmt_invalid(p), base, top, 0);
+		if (pte_valid(pte) && pte_is_table(pte, top))
+			free_subtree(p, tdp_pa_to_va(p, pte_table_pa(pte)), top - 1, NULL);
+	}
 	p->cfg.mm->free_table(p->cfg.mm_ctx, p->root, p->geo.root_size);
 }
 

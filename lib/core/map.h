@@ -73,6 +73,7 @@ static inline uint64_t map_run(struct tdp_iter *it, const struct map_plan *pl, b
 
 	if (n > entries - idx)
 		n = entries - idx;
+	/* stores into empty entries, reported after the run (write.h, note_run) */
 	if (fresh) {
 		write_leaves(ptep, pl, base, n, l);
 		i = n;
@@ -87,10 +88,32 @@ static inline uint64_t map_run(struct tdp_iter *it, const struct map_plan *pl, b
 		for (i = 1; i < n && !pte_valid(ptep[i]); i++)
 			pte_store(ptep + i, pte_mk_leaf(pl->tmpl, pa + i * sz, l));
 	}
+	note_run(it->pgt, TDP_OP_MAP, ptep, base, i, l);
 	it->ptep = ptep + i - 1;
 	it->addr = base + (i - 1) * sz;
 	it->pte = pte_load(it->ptep);
 	return i;
+}
+
+/*
+ * Replace the live leaf at ptep by the plan's `new` in place (no
+ * break-before-make needed). Where the output address stays, the leaf keeps
+ * the accessed/dirty flags the hardware set: they are the page's state, not
+ * its attributes' (a remap that only changes permissions or software bits
+ * must not lose a dirty page).
+ */
+static void map_update(const struct tdp_pgtable *p, uint64_t *ptep, uint64_t old, uint64_t new,
+		       uint64_t base, unsigned int l)
+{
+	if (!ad_live(p)) {
+		pte_write(p, TDP_OP_MAP, ptep, &old, new, base, l, W_STORE);
+		return;
+	}
+	while (!pte_write(p, TDP_OP_MAP, ptep, &old,
+			  leaf_pa_at(old, l, base) == leaf_pa_at(new, l, base) ?
+				  new | (old & FMT_AD_MASK) : new,
+			  base, l, W_SWAP))
+		;
 }
 
 /*
@@ -129,7 +152,7 @@ static uint64_t map_pass(const struct tdp_pgtable *p, const struct map_plan *pl,
 				if (restart == NO_ADDR)
 					restart = base;
 			} else if (!pte_same(old, new)) {
-				pte_store(it.ptep, new);
+				map_update(p, it.ptep, old, new, base, l);
 				gather_range(g, base, sz, (int)l, false);
 			}
 			continue;
@@ -138,7 +161,8 @@ static uint64_t map_pass(const struct tdp_pgtable *p, const struct map_plan *pl,
 			void *t = mc_pop(mc);
 
 			fill_invalid(p, t, FMT_ENTRIES);
-			pte_store_release(it.ptep, pte_mk_table(p, tdp_va_to_pa(p, t)));
+			pte_write(p, TDP_OP_MAP, it.ptep, &old, pte_mk_table(p, tdp_va_to_pa(p, t)), base,
+				  l, W_RELEASE);
 			fresh = t;
 			if (fmt_flush_on_install(p))
 				gather_range(g, base, sz, (int)l, false);
@@ -195,7 +219,11 @@ static int map_pass_shared(const struct tdp_pgtable *p, const struct map_plan *p
 				descend = false;
 				if (pte_valid(old) && !pte_is_table(old, l) && pte_same(old, new))
 					break;
-				if (sh_swap(p, g, it.ptep, old, new, base, l))
+				/* as map_update: the page keeps its A/D where its output stays */
+				if (ad_live(p) && pte_is_leaf(old, l) &&
+				    leaf_pa_at(old, l, base) == leaf_pa_at(new, l, base))
+					new |= old & FMT_AD_MASK;
+				if (sh_swap(p, g, it.ptep, old, new, base, l, 0))
 					break;
 			} else if (!pte_valid(old)) {
 				uint64_t *t;
@@ -205,7 +233,7 @@ static int map_pass_shared(const struct tdp_pgtable *p, const struct map_plan *p
 				t = mc_pop(mc);
 				fill_invalid(p, t, FMT_ENTRIES);
 				if (sh_swap(p, g, it.ptep, old, pte_mk_table(p, tdp_va_to_pa(p, t)), base,
-					    l))
+					    l, 0))
 					break;
 				mc_push(mc, t, p->geo.table_size);
 			} else {
@@ -253,7 +281,7 @@ static __attribute__((noinline)) int map_general(struct tdp_pgtable *p, uint64_t
 		return ret;
 	if (sh_on(p)) {
 		pl.cs = pl.ce = 0; /* no groups: another thread could write into one half-made */
-		gather_init_mode(&g, true);
+		gather_init_mode(&g, true, TDP_OP_MAP);
 		ret = map_pass_shared(p, &pl, flags & TDP_MAP_NOREPLACE, mc, &g);
 		gather_flush(p, &g);
 		tdp__mc_finish(p, mc_in, &local);
@@ -263,7 +291,7 @@ static __attribute__((noinline)) int map_general(struct tdp_pgtable *p, uint64_t
 		tdp__mc_finish(p, mc_in, &local);
 		return 0;
 	}
-	gather_init_mode(&g, false);
+	gather_init_mode(&g, false, TDP_OP_MAP);
 	find_edge_blocks(p, gpa, pl.e, NULL, &eb);
 	split_edge_blocks(p, &eb, mc, &g);
 	break_edge_groups(p, gpa, pl.e, NULL, &g);

@@ -11,19 +11,20 @@
  * would: the highest new entry, when the format invalidates on install.
  */
 static inline __attribute__((always_inline)) void
-install_leaf(const struct tdp_pgtable *p, uint64_t *ptep, unsigned int m, unsigned int l,
-	     uint64_t gpa, uint64_t leaf, struct tdp_memcache *mc)
+install_leaf(const struct tdp_pgtable *p, unsigned int op, uint64_t *ptep, unsigned int m,
+	     unsigned int l, uint64_t gpa, uint64_t leaf, struct tdp_memcache *mc)
 {
 	const unsigned int linked = m > l ? m : 0;
+	uint64_t empty = fmt_invalid(p);
 
 	for (; m > l; m--) {
 		uint64_t *n = mc_pop(mc);
 
 		fill_invalid(p, n, FMT_ENTRIES);
-		pte_store_release(ptep, pte_mk_table(p, tdp_va_to_pa(p, n)));
+		pte_write(p, op, ptep, &empty, pte_mk_table(p, tdp_va_to_pa(p, n)), gpa, m, W_RELEASE);
 		ptep = n + tbl_idx(gpa, m - 1);
 	}
-	pte_store(ptep, leaf);
+	pte_write(p, op, ptep, &empty, leaf, gpa, l, W_STORE);
 	if (fmt_flush_on_install(p)) {
 		unsigned int hi = linked ? linked : l;
 
@@ -44,7 +45,7 @@ install_leaf(const struct tdp_pgtable *p, uint64_t *ptep, unsigned int m, unsign
  * the format wants for new entries covers the highest entry written. mc must
  * hold one page per level above lmax on the way.
  */
-static int sh_install(const struct tdp_pgtable *p, uint64_t addr, uint64_t **ptepp,
+static int sh_install(const struct tdp_pgtable *p, unsigned int op, uint64_t addr, uint64_t **ptepp,
 		      unsigned int *mp, uint64_t *ptev, unsigned int lmin, unsigned int lmax,
 		      uint64_t tmpl, uint64_t delta, struct tdp_memcache *mc, unsigned int *lp)
 {
@@ -71,7 +72,8 @@ static int sh_install(const struct tdp_pgtable *p, uint64_t addr, uint64_t **pte
 		if (m <= lmax) {
 			uint64_t base = addr & ~(lvl_size(m) - 1);
 
-			if (pte_cas(ptep, pte, pte_mk_leaf(tmpl, base + delta, m))) {
+			if (pte_write(p, op, ptep, &pte, pte_mk_leaf(tmpl, base + delta, m), base, m,
+				      W_SWAP)) {
 				hi = wrote ? hi : m;
 				wrote = true;
 				*lp = m;
@@ -82,7 +84,8 @@ static int sh_install(const struct tdp_pgtable *p, uint64_t addr, uint64_t **pte
 			uint64_t *t = mc_pop(mc);
 
 			fill_invalid(p, t, FMT_ENTRIES);
-			if (pte_cas(ptep, pte, pte_mk_table(p, tdp_va_to_pa(p, t)))) {
+			if (pte_write(p, op, ptep, &pte, pte_mk_table(p, tdp_va_to_pa(p, t)), addr, m,
+				      W_SWAP)) {
 				hi = wrote ? hi : m;
 				wrote = true;
 				ptep = t + tbl_idx(addr, m - 1);
@@ -92,7 +95,7 @@ static int sh_install(const struct tdp_pgtable *p, uint64_t addr, uint64_t **pte
 			}
 			mc_push(mc, t, p->geo.table_size);
 		}
-		pte = pte_load(ptep); /* lost the swap: see what won */
+		/* lost the swap: pte is what won; look at it again */
 	}
 	if (wrote && fmt_flush_on_install(p))
 		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, addr & ~(lvl_size(hi) - 1), lvl_size(hi),
@@ -115,7 +118,8 @@ static __attribute__((noinline)) bool map_one_shared(const struct tdp_pgtable *p
 {
 	uint64_t *ptep, pte;
 	unsigned int m = walk_down(p, gpa, l, &ptep, &pte), leaf_l;
-	int r = sh_install(p, gpa, &ptep, &m, &pte, l, l, tmpl, hpa - gpa, mc, &leaf_l);
+	int r = sh_install(p, TDP_OP_MAP, gpa, &ptep, &m, &pte, l, l, tmpl, hpa - gpa, mc,
+			   &leaf_l);
 
 	if (r == 0)
 		return true;
@@ -141,7 +145,8 @@ map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 	m = walk_down(p, gpa, l, &ptep, &pte);
 	if (sh_on(p)) {
 		/* the common case inline: the leaf's entry is there and empty */
-		if (m != l || pte != fmt_invalid(p) || !pte_cas(ptep, pte, new))
+		if (m != l || pte != fmt_invalid(p) ||
+		    !pte_write(p, TDP_OP_MAP, ptep, &pte, new, gpa, l, W_SWAP))
 			return map_one_shared(p, gpa, hpa, l, tmpl, flags, mc);
 		if (fmt_flush_on_install(p))
 			p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa, lvl_size(l), (int)l, false);
@@ -152,7 +157,7 @@ map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 		return m == l && !(flags & TDP_MAP_NOREPLACE) && !pte_is_table(pte, l) &&
 		       pte_same(pte, new);
 	}
-	install_leaf(p, ptep, m, l, gpa, new, mc);
+	install_leaf(p, TDP_OP_MAP, ptep, m, l, gpa, new, mc);
 	return true;
 }
 

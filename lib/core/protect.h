@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tdp_protect: permission and software-bit changes, in both modes.
+ * tdp_protect: permission and software-bit changes, one pass for both modes.
  */
 
 /*
- * tdp_protect in shared mode: every leaf is swapped to its new permissions;
- * a block (or group) straddling an edge whose permissions change is split
- * (broken up) first, and the pass goes into it.
+ * The protect pass over [s, e). Each leaf whose permissions change is
+ * written through pte_write: swapped in shared mode and where the hardware
+ * sets A/D flags (a flag set since the load must not be lost), stored
+ * otherwise. A block or group straddling an edge must be split or broken up
+ * first; exclusive mode does it before the pass (with one batched flush),
+ * while in shared mode another thread may make one at any time, so the pass
+ * handles those it meets.
  */
-static int protect_shared(const struct tdp_pgtable *p, uint64_t s, uint64_t e,
-			  const struct prot_change *pc, struct tdp_memcache *mc, struct gather *g)
+static int protect_pass(const struct tdp_pgtable *p, uint64_t s, uint64_t e,
+			const struct prot_change *pc, struct tdp_memcache *mc, struct gather *g)
 {
 	const struct split_pred pr = { .lo = s, .hi = e, .edges = true };
+	const unsigned int how = sh_on(p) || ad_live(p) ? W_SWAP : W_STORE;
 	struct tdp_iter it;
 	bool descend = true;
 
@@ -45,61 +50,38 @@ static int protect_shared(const struct tdp_pgtable *p, uint64_t s, uint64_t e,
 					break;
 			} else if (pte_is_cont(old, l) && (gb < s || e - gb < CONT_SIZE)) {
 				cont_break(p, g, it.ptep, it.addr);
-			} else if (pte_cas(it.ptep, old, new)) {
+			} else if (pte_write(p, g->op, it.ptep, &it.pte, new, it.addr, l, how)) {
 				gather_range(g, base, sz, (int)l, false);
 				break;
+			} else {
+				continue; /* it.pte holds what the swap found */
 			}
 			it.pte = pte_load(it.ptep);
 		}
 	}
 	return 0;
 }
+
 TDP_INTERNAL int fmt_protect(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, tdp_attr_t clear,
 		       tdp_attr_t set, struct tdp_memcache *mc_in)
 {
 	const struct prot_change pc = { .clear = clear, .set = set };
 	struct tdp_memcache local, *mc;
 	struct edge_blocks eb;
-	struct tdp_iter it;
 	struct gather g;
-	bool descend = true;
 	int ret;
 
 	ret = tdp__mc_prepare(p, mc_in, find_edge_blocks(p, gpa, gpa + size, &pc, &eb), &local,
 			      &mc);
 	if (ret)
 		return ret;
-	if (sh_on(p)) {
-		gather_init_mode(&g, true);
-		ret = protect_shared(p, gpa, gpa + size, &pc, mc, &g);
-		gather_flush(p, &g);
-		tdp__mc_finish(p, mc_in, &local);
-		return ret;
+	gather_init_mode(&g, sh_on(p), TDP_OP_PROTECT);
+	if (!sh_on(p)) {
+		split_edge_blocks(p, &eb, mc, &g);
+		break_edge_groups(p, gpa, gpa + size, &pc, &g);
 	}
-	gather_init_mode(&g, false);
-	split_edge_blocks(p, &eb, mc, &g);
-	break_edge_groups(p, gpa, gpa + size, &pc, &g);
-	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, descend)) {
-		unsigned int l = it.level;
-		uint64_t new;
-
-		descend = true;
-		if (it.post || !pte_valid(it.pte) || pte_is_table(it.pte, l))
-			continue;
-		descend = false;
-		new = prot_apply(p, it.pte, l, &pc);
-		if (new != it.pte) {
-			/* with hardware A/D in use a store could drop a flag set since the load */
-			while (ad_live(p) && !pte_cas(it.ptep, it.pte, new)) {
-				it.pte = pte_load(it.ptep);
-				new = prot_apply(p, it.pte, l, &pc);
-			}
-			if (!ad_live(p))
-				pte_store(it.ptep, new);
-			gather_range(&g, it_base(&it), lvl_size(l), (int)l, false);
-		}
-	}
+	ret = protect_pass(p, gpa, gpa + size, &pc, mc, &g);
 	gather_flush(p, &g);
 	tdp__mc_finish(p, mc_in, &local);
-	return 0;
+	return ret;
 }

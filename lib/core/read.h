@@ -19,26 +19,6 @@ TDP_INTERNAL int fmt_lookup(const struct tdp_pgtable *p, uint64_t gpa, struct td
 	return 0;
 }
 
-static void decode_entry(const struct tdp_pgtable *p, uint64_t addr, uint64_t pte,
-			 unsigned int l, struct tdp_entry *e)
-{
-	e->addr = addr & ~(lvl_size(l) - 1);
-	e->size = lvl_size(l);
-	e->level = l;
-	e->pte = pte;
-	e->valid = pte_valid(pte);
-	e->table = e->valid && pte_is_table(pte, l);
-	e->pa = !e->valid ? 0 : e->table ? pte_table_pa(pte) : leaf_pa_at(pte, l, addr);
-	e->attr = e->valid && !e->table ? pte_attr(pte, l) : 0;
-	e->accessed = e->dirty = false;
-#if FMT_HAS_AD
-	if (e->valid && !e->table && fmt_ad_enabled(p)) {
-		e->accessed = pte_young(pte);
-		e->dirty = pte_dirty(pte);
-	}
-#endif
-}
-
 TDP_INTERNAL int fmt_walk(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size, unsigned int visits,
 		    tdp_walk_fn fn, void *arg)
 {

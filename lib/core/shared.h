@@ -29,22 +29,24 @@
  * there.
  */
 static bool sh_swap(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep, uint64_t old,
-		    uint64_t new, uint64_t base, unsigned int l)
+		    uint64_t new, uint64_t base, unsigned int l, unsigned int reshape)
 {
 	const bool live = pte_valid(old), table = live && pte_is_table(old, l);
+	uint64_t cur = old;
 
 	if (live && pte_needs_bbm(old, new, l)) {
-		if (!pte_cas(ptep, old, busy_val(p)))
+		if (!pte_write(p, g->op, ptep, &cur, busy_val(p), base, l, W_SWAP | W_QUIET))
 			return false;
 		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, base, lvl_size(l),
 					table ? TDP_LEVEL_ANY : (int)l, table);
-		pte_store_release(ptep, new);
+		/* busy: only this thread writes the entry now; report old -> new as one change */
+		pte_write(p, g->op, ptep, &cur, new, base, l, W_RELEASE | reshape);
 		if (table)
 			p->cfg.mm->defer_free_table(p->cfg.mm_ctx, tdp_pa_to_va(p, pte_table_pa(old)),
 						    l - 1);
 		return true;
 	}
-	if (!pte_cas(ptep, old, new))
+	if (!pte_write(p, g->op, ptep, &cur, new, base, l, W_SWAP | reshape))
 		return false;
 	if (live || fmt_flush_on_install(p))
 		gather_range(g, base, lvl_size(l), (int)l, table);

@@ -78,6 +78,48 @@ static uint64_t build_split(const struct tdp_pgtable *p, uint64_t blk, unsigned 
 }
 
 /*
+ * A block read as `read` was replaced by `replaced` (the value the swap took
+ * out): accessed/dirty flags the hardware set in between are given to every
+ * leaf of the subtree that replaces it (table_pte, at level l), by swaps,
+ * since the hardware may already be setting flags there too.
+ */
+static void split_take_ad(const struct tdp_pgtable *p, uint64_t table_pte, unsigned int l,
+			  uint64_t read, uint64_t replaced)
+{
+	const uint64_t ad = (replaced & ~read) & FMT_AD_MASK;
+	uint64_t *tbl[TDP_MAX_LEVELS], idx[TDP_MAX_LEVELS];
+	unsigned int m = l - 1;
+
+	if (!ad || !pte_valid(replaced))
+		return;
+	tbl[m] = tdp_pa_to_va(p, pte_table_pa(table_pte));
+	idx[m] = 0;
+	for (;;) {
+		uint64_t pte;
+
+		if (idx[m] == FMT_ENTRIES) {
+			if (m == l - 1)
+				return;
+			m++;
+			continue;
+		}
+		pte = pte_load(tbl[m] + idx[m]);
+		if (pte_valid(pte) && pte_is_table(pte, m)) {
+			idx[m]++;
+			m--;
+			tbl[m] = tdp_pa_to_va(p, pte_table_pa(pte));
+			idx[m] = 0;
+			continue;
+		}
+		/* flags only: not a change to report (the block's removal carried them) */
+		while (pte_is_leaf(pte, m) && (pte & ad) != ad &&
+		       !pte_write(p, 0, tbl[m] + idx[m], &pte, pte | ad, 0, m, W_SWAP | W_QUIET))
+			;
+		idx[m]++;
+	}
+}
+
+/*
  * Pages build_split takes for the block at level l from `base`: its own table
  * plus one per entry, on each level below, that the predicate splits (the
  * parent of such an entry is always split too).
@@ -119,7 +161,7 @@ static int sh_split(const struct tdp_pgtable *p, struct gather *g, uint64_t *pte
 	if (!mc_holds(p, mc, split_pages(pr, base, l)))
 		return -TDP_ENOMEM;
 	t = build_split(p, blk, l, base, pr, mc);
-	if (sh_swap(p, g, ptep, blk, t, base, l))
+	if (sh_swap(p, g, ptep, blk, t, base, l, W_RESHAPE))
 		return 1;
 	free_subtree(p, tdp_pa_to_va(p, pte_table_pa(t)), l - 1, mc);
 	return 0;
@@ -178,13 +220,13 @@ TDP_INTERNAL int fmt_split(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, u
 	if (ret)
 		return ret;
 	if (sh_on(p)) {
-		gather_init_mode(&g, true);
+		gather_init_mode(&g, true, TDP_OP_SPLIT);
 		ret = split_shared(p, &pr, mc, &g);
 		gather_flush(p, &g);
 		tdp__mc_finish(p, mc_in, &local);
 		return ret;
 	}
-	gather_init_mode(&g, false);
+	gather_init_mode(&g, false, TDP_OP_SPLIT);
 	b.n = 0;
 	for (it_start(&it, p, gpa, gpa + size, target + 1); it.valid; it_next(&it, descend)) {
 		unsigned int l = it.level;

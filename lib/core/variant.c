@@ -46,6 +46,7 @@
  * included once each, in this order (each uses only those before it):
  *
  *   variant.h    names, level arithmetic, groups, empty/busy values, modes
+ *   write.h      pte_write, the one write primitive, and change reports
  *   iter.h       the iterator and the root-to-leaf walks
  *   gather.h     batched invalidation and deferred table freeing
  *   shared.h     shared mode's entry swap
@@ -95,6 +96,7 @@
 #include "core/mem.h"
 
 #include "core/variant.h"
+#include "core/write.h"
 #include "core/iter.h"
 #include "core/gather.h"
 #include "core/shared.h"
