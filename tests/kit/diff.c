@@ -283,6 +283,7 @@ struct drun {
 	struct tdp_pgtable pgt;
 	struct tdp_tk_ref ref;
 	struct tk_model m;
+	struct tk_replay rep; /* the model the change reports build */
 	struct dgeo g;
 	struct rsrc fill; /* picks the addresses the TLB model caches */
 	struct tdp_tk_diff_stats *st;
@@ -321,6 +322,8 @@ static int drun_init(struct drun *d, const struct tdp_config *base, uint64_t see
 	if (!d->pool || !d->tlb)
 		return -TDP_ENOMEM;
 	tdp_tk_pool_config(d->pool, &d->cfg);
+	tk_replay_init(&d->rep);
+	tk_replay_config(&d->rep, &d->cfg);
 	d->cfg.tlb = &tdp_tk_tlb_ops;
 	d->cfg.tlb_ctx = d->tlb;
 	ret = tdp_pgtable_init(&d->pgt, &d->cfg);
@@ -380,6 +383,7 @@ static void drun_fini(struct drun *d)
 	if (d->pgt.fops)
 		tdp_pgtable_destroy(&d->pgt);
 	tk_model_free(&d->m);
+	tk_replay_free(&d->rep);
 	tdp_tk_tlb_delete(d->tlb);
 	tdp_tk_pool_delete(d->pool);
 }
@@ -410,8 +414,9 @@ static int collect_leaf(const struct tdp_tk_xlate *x, void *arg)
 	return 0;
 }
 
-/* The table, read by the reference walker, translates [lo, hi) as the model says. */
-static int check_range(struct drun *d, uint64_t lo, uint64_t hi, size_t *tables)
+/* The table, read by the reference walker, translates [lo, hi) as model m says. */
+static int check_range_of(struct drun *d, const struct tk_model *m, const char *name, uint64_t lo,
+			  uint64_t hi, size_t *tables)
 {
 	struct tk_model seen, want;
 	struct leaves_arg a;
@@ -425,13 +430,31 @@ static int check_range(struct drun *d, uint64_t lo, uint64_t hi, size_t *tables)
 		tk_model_free(&seen);
 		return ret < 0 ? failf(d, "tdp_tk_ref_leaves: %d", ret) : failf(d, "%s", why);
 	}
-	tk_model_clip(&d->m, lo, hi, &want);
+	tk_model_clip(m, lo, hi, &want);
 	if (!tk_model_equal(&seen, &want, why, sizeof(why)))
-		ret = failf(d, "translations differ from the model in [0x%llx, 0x%llx): table %s",
+		ret = failf(d, "translations differ from the %s in [0x%llx, 0x%llx): table %s", name,
 			    (unsigned long long)lo, (unsigned long long)hi, why);
 	tk_model_free(&seen);
 	tk_model_free(&want);
 	return ret;
+}
+
+static int check_range(struct drun *d, uint64_t lo, uint64_t hi, size_t *tables)
+{
+	return check_range_of(d, &d->m, "model", lo, hi, tables);
+}
+
+/* The report of a call: the op it is made for (0: none may report). */
+static unsigned int dop_op(const struct dop *op)
+{
+	switch (op->kind) {
+	case D_MAP: return TDP_OP_MAP;
+	case D_UNMAP: return TDP_OP_UNMAP;
+	case D_ZAP: return TDP_OP_ZAP;
+	case D_SPLIT: return TDP_OP_SPLIT;
+	case D_PROTECT: return TDP_OP_PROTECT;
+	default: return 0;
+	}
 }
 
 /* Permission checks the hardware would make, on a few pages of the range. */
@@ -760,7 +783,7 @@ static int drun_op(struct drun *d, const struct dop *op, bool full_check)
 {
 	struct tdp_tk_pool_stats before, after;
 	struct tdp_memcache mc, *mcp = NULL;
-	uint64_t page = d->g.size[0], lo, hi, big = d->g.size[d->g.top_leaf];
+	uint64_t page = d->g.size[0], lo, hi, big = d->g.size[d->g.top_leaf], rlo, rhi;
 	long need = 0;
 	size_t mc_before = 0;
 	int rc = 0, ret;
@@ -780,6 +803,12 @@ static int drun_op(struct drun *d, const struct dop *op, bool full_check)
 	tdp_tk_pool_stats(d->pool, &before);
 	if (op->fail_nth >= 0)
 		tdp_tk_pool_fail_nth(d->pool, op->fail_nth);
+	/* its reports may reach the largest leaves around the range (split or removed whole) */
+	rlo = op->gpa & ~(big - 1);
+	rhi = ((op->gpa + op->size - 1) | (big - 1)) + 1;
+	if (rhi > (1ull << d->cfg.ia_bits) || rhi == 0)
+		rhi = 1ull << d->cfg.ia_bits;
+	tk_replay_begin(&d->rep, dop_op(op), rlo, rhi);
 
 	switch (op->kind) {
 	case D_MAP:
@@ -864,6 +893,17 @@ static int drun_op(struct drun *d, const struct dop *op, bool full_check)
 	if (rc && (after.out_blocks != before.out_blocks || (mcp && mcp->nr != mc_before)))
 		return failf(d, "failed call (%d) changed the page count %zu -> %zu", rc,
 			     before.out_blocks, after.out_blocks);
+	/* change reports: consistent, none from a failed call, and what the table holds */
+	tk_replay_begin(&d->rep, 0, 0, 0);
+	if (d->rep.bad)
+		return failf(d, "change reports: %s", d->rep.why);
+	if (rc && d->rep.count)
+		return failf(d, "failed call (%d) reported %zu changes", rc, d->rep.count);
+	if (op->kind != D_BAD) {
+		ret = check_range_of(d, &d->rep.m, "change reports", rlo, rhi, NULL);
+		if (ret)
+			return ret;
+	}
 	if (rc == 0 && op->kind == D_SPLIT) {
 		ret = check_split(d, op);
 		if (ret)
@@ -897,9 +937,13 @@ static int drun_op(struct drun *d, const struct dop *op, bool full_check)
 			return ret;
 	}
 	if (full_check) {
+		char why[400];
+
 		ret = check_pages(d, mcp ? mcp->nr : 0);
 		if (ret)
 			return ret;
+		if (!tk_model_equal(&d->rep.m, &d->m, why, sizeof(why)))
+			return failf(d, "change reports differ from the model: %s", why);
 	}
 	if (mcp)
 		tdp_memcache_drain(&d->pgt, mcp);
@@ -937,10 +981,15 @@ static long run_seq(const struct tdp_config *cfg, uint64_t seed, struct dop *ops
 	if (failed < 0) {
 		struct tdp_tk_pool_stats ps;
 
+		tk_replay_begin(&d.rep, TDP_OP_DESTROY, 0, UINT64_MAX);
 		tdp_pgtable_destroy(&d.pgt);
 		d.pgt.fops = NULL;
 		tdp_tk_pool_stats(d.pool, &ps);
-		if (ps.out_blocks || ps.errors) {
+		if (d.rep.bad || d.rep.m.n) {
+			snprintf(d.why, sizeof(d.why), "change reports of destroy: %s",
+				 d.rep.bad ? d.rep.why : "leaves left unreported");
+			failed = (long)n;
+		} else if (ps.out_blocks || ps.errors) {
 			snprintf(d.why, sizeof(d.why), "after destroy: %zu blocks outstanding, %zu pool errors %s",
 				 ps.out_blocks, ps.errors, tdp_tk_pool_first_error(d.pool));
 			failed = (long)n;

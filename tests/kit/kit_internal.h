@@ -349,6 +349,26 @@ void tk_model_append(struct tk_model *m, uint64_t gpa, uint64_t size, uint64_t h
 void tk_model_clip(const struct tk_model *m, uint64_t lo, uint64_t hi, struct tk_model *out);
 
 /* ------------------------------------------------------------------ */
+/* Change reports replayed onto a model (replay.c)                     */
+
+struct tk_replay {
+	struct tk_model m;     /* the leaves as the reports alone made them */
+	unsigned int op;       /* TDP_OP_* of the call running; 0: no call may report */
+	uint64_t lo, hi;       /* the span its reports may touch */
+	size_t count;          /* reports since tk_replay_begin */
+	size_t added, removed, reshaped, dirty_removed; /* since init */
+	bool bad;              /* a report contradicted the model or the call */
+	char why[256];
+};
+
+void tk_replay_init(struct tk_replay *r);
+void tk_replay_free(struct tk_replay *r);
+/* Point cfg's change callbacks at r (before tdp_pgtable_init). */
+void tk_replay_config(struct tk_replay *r, struct tdp_config *cfg);
+/* A call with op (0: one that must not report) whose changes lie in [lo, hi) begins. */
+void tk_replay_begin(struct tk_replay *r, unsigned int op, uint64_t lo, uint64_t hi);
+
+/* ------------------------------------------------------------------ */
 /* Checks (cmocka assertions inside)                                   */
 
 /*
