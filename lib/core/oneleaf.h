@@ -15,7 +15,7 @@ install_leaf(const struct tdp_pgtable *p, unsigned int op, uint64_t *ptep, unsig
 	     unsigned int l, uint64_t gpa, uint64_t leaf, struct tdp_memcache *mc)
 {
 	const unsigned int linked = m > l ? m : 0;
-	uint64_t empty = fmt_invalid(p);
+	uint64_t empty = 0; /* the entries are empty, whatever the format's empty value: nothing to report */
 
 	for (; m > l; m--) {
 		uint64_t *n = mc_pop(mc);

@@ -195,7 +195,7 @@ pte_write(const struct tdp_pgtable *p, unsigned int op, uint64_t *ptep, uint64_t
 		*oldp = old;
 		break;
 	}
-	if (p->cfg.changes && !(how & W_QUIET))
+	if (__builtin_expect(p->cfg.changes != NULL, 0) && !(how & W_QUIET))
 		note_change(p, op, old, new, addr, l, how);
 	return true;
 }
