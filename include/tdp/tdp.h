@@ -4,6 +4,7 @@
 #define TDP_TDP_H
 
 #include <tdp/arm64.h>
+#include <tdp/dump.h>
 #include <tdp/error.h>
 #include <tdp/mm.h>
 #include <tdp/pgtable.h>
