@@ -62,7 +62,8 @@ typedef int (*tdp_dump_write_fn)(void *ctx, const char *buf, size_t len);
  * its physical address in hex) listing the table's level and physical
  * address, then its valid entries (or runs) inside the range as above
  * without the indentation; an edge from each table entry's field to its
- * table's node.
+ * table's node. (Graphviz cannot lay out a record of thousands of fields:
+ * with TDP_DUMP_NOFOLD keep the range to a few tables.)
  *
  * Returns 0; the writer's non-zero value; -TDP_EINVAL (NULL pgt or out, an
  * uninitialised table, unknown flags or output, TDP_DUMP_EMPTY with

@@ -277,7 +277,8 @@ static uint64_t entry_unit(const struct tdp_pgtable *pgt, const struct tdp_entry
 	return e->valid && !e->table ? leaf_unit(pgt, e) : e->size;
 }
 
-static void dump_text(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t end, bool empty,
+/* Out of line, like dump_dot: tdp_dump's frame then holds only one of them. */
+static __attribute__((noinline)) void dump_text(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t end, bool empty,
 		      struct out *o)
 {
 	struct tdp_iter it;
@@ -342,7 +343,7 @@ static void dot_node(const struct tdp_pgtable *pgt, unsigned int level, uint64_t
 	put_s(o, "\"];\n");
 }
 
-static void dump_dot(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t end, struct out *o)
+static __attribute__((noinline)) void dump_dot(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t end, struct out *o)
 {
 	/* pa of the table holding the entries of each level on the current path */
 	uint64_t path[TDP_MAX_LEVELS];
