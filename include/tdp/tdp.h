@@ -5,6 +5,7 @@
 
 #include <tdp/arm64.h>
 #include <tdp/changes.h>
+#include <tdp/dump.h>
 #include <tdp/error.h>
 #include <tdp/mm.h>
 #include <tdp/pgtable.h>

@@ -87,4 +87,30 @@ typedef int (*tdp_walk_fn)(const struct tdp_entry *e, unsigned int visit, void *
 int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
 	     tdp_walk_fn fn, void *arg);
 
+/*
+ * What a range of a table holds: tdp_stats' result. Levels are neutral.
+ */
+struct tdp_stats {
+	/* valid leaves at each level; a RISC-V Svnapot group counts as its 16 level-0 entries */
+	uint64_t leaves[TDP_MAX_LEVELS];
+	/* tables whose entries sit at level l; the root (concatenated tables too) once at levels - 1 */
+	uint64_t tables[TDP_MAX_LEVELS];
+	uint64_t table_bytes;  /* memory of the tables counted, the root's full size included */
+	uint64_t mapped_bytes; /* bytes of [gpa, gpa + size) that translate */
+};
+
+/*
+ * Count the leaves and tables that intersect [gpa, gpa + size) into *st
+ * (overwritten): a leaf or table straddling an edge counts whole, but only
+ * the part of a leaf inside the range adds to mapped_bytes. The whole table
+ * is gpa = 0, size = 1ull << pgt->cfg.ia_bits. The range follows the rules
+ * of tdp/pgtable.h. It reads every entry of every table that intersects
+ * the range (O(entries), through the iterator above), allocates nothing
+ * and changes nothing; a reader in shared mode.
+ * Returns 0; -TDP_EINVAL (NULL pgt or st, an uninitialised table, size 0,
+ * misalignment); -TDP_ERANGE (beyond the input range, or gpa + size
+ * overflows).
+ */
+int tdp_stats(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_stats *st);
+
 #endif
