@@ -275,7 +275,8 @@ int main(void)
 			snprintf(names[n], sizeof(names[n]), "%s[%s%s]", bodies[b].name,
 				 params[c].c->name, params[c].shared ? ",shared" : "");
 			tests[n] = (struct CMUnitTest){ .name = names[n], .test_func = bodies[b].fn,
-						       .initial_state = &params[c] };
+						       .initial_state = &params[c],
+						       .teardown_func = sf_teardown };
 			n++;
 		}
 	}

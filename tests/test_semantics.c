@@ -450,7 +450,8 @@ int main(void)
 				continue;
 			snprintf(names[n], sizeof(names[n]), "%s[%s]", bodies[b].name, cfgs[c].name);
 			tests[n] = (struct CMUnitTest){ .name = names[n], .test_func = bodies[b].fn,
-						       .initial_state = &cfgs[c] };
+						       .initial_state = &cfgs[c],
+						       .teardown_func = sf_teardown };
 			n++;
 		}
 	}
@@ -459,11 +460,13 @@ int main(void)
 			continue;
 		snprintf(names[n], sizeof(names[n]), "t_protect_masks[%s]", prot_cfgs[c].name);
 		tests[n] = (struct CMUnitTest){ .name = names[n], .test_func = t_protect_masks,
-					       .initial_state = &prot_cfgs[c] };
+					       .initial_state = &prot_cfgs[c],
+					       .teardown_func = sf_teardown };
 		n++;
 	}
 	if (built(TDP_FORMAT_RISCV_G))
 		tests[n++] = (struct CMUnitTest){ .name = "t_napot_walk_pa",
-						 .test_func = t_napot_walk_pa };
+						 .test_func = t_napot_walk_pa,
+						 .teardown_func = sf_teardown };
 	return _cmocka_run_group_tests("semantics", tests, n, NULL, NULL);
 }
