@@ -151,6 +151,12 @@ uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
  * Existing mappings in the range are replaced (break-before-make where the
  * format requires it) and tables left unused are freed; a block straddling
  * an edge of the range is split so the part outside keeps its translation.
+ * Hardware accessed/dirty flags (EPT with TDP_CFG_X86_AD, RISC-V with
+ * Svadu): a leaf the map would write again with the same output address,
+ * size, permissions and memory type -- nothing changes, or only its software
+ * bits (TDP_SW) -- keeps its A and D; a leaf whose translation, permissions
+ * or memory type change is written fresh, with A = D = 0, so harvest its
+ * dirty state (tdp_collect_dirty) first if it matters.
  * Returns 0; -TDP_EINVAL (alignment, size 0, NULL pgt, unknown flags, an
  * attribute the format cannot express); -TDP_ERANGE; -TDP_EEXIST with
  * TDP_MAP_NOREPLACE when any page of the range is mapped; -TDP_ENOMEM if the
