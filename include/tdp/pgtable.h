@@ -156,6 +156,12 @@ uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
  * Existing mappings in the range are replaced (break-before-make where the
  * format requires it) and tables left unused are freed; a block straddling
  * an edge of the range is split so the part outside keeps its translation.
+ * Hardware accessed/dirty flags (EPT with TDP_CFG_X86_AD, RISC-V with
+ * Svadu): a leaf the map would write again with the same output address,
+ * size, permissions and memory type -- nothing changes, or only its software
+ * bits (TDP_SW) -- keeps its A and D; a leaf whose translation, permissions
+ * or memory type change is written fresh, with A = D = 0, so harvest its
+ * dirty state (tdp_collect_dirty) first if it matters.
  * Returns 0; -TDP_EINVAL (alignment, size 0, NULL pgt, unknown flags, an
  * attribute the format cannot express); -TDP_ERANGE; -TDP_EEXIST with
  * TDP_MAP_NOREPLACE when any page of the range is mapped; -TDP_ENOMEM if the
@@ -192,6 +198,11 @@ struct tdp_zap_result {
  * edge are entered and freed once empty; never allocates.
  * `budget` bounds the entries cleared in this call (0 = no bound); at least
  * one is always processed, so resuming from res->resume makes progress.
+ * Each entry the call empties counts one, whatever it held: a leaf, a
+ * RISC-V Svnapot group (its 16 entries go together), or a table entry
+ * whose whole subtree the range covers (removed with its tables as one
+ * entry, however many leaves it held). Tables found empty on the way out
+ * and freed count nothing.
  * Exclusive in shared mode.
  * Returns 0 when the range is done, 1 when the budget ran out (continue at
  * res->resume), -TDP_EINVAL or -TDP_ERANGE. res is required.
@@ -215,10 +226,29 @@ int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int
  * [gpa, gpa + size): new = (old & ~clear) | set, with clear and set limited
  * to TDP_PROT_MASK | TDP_SW_MASK. Blocks fully inside stay blocks; a block
  * straddling an edge is split only if its permissions change. Unmapped pages
- * are skipped. The change is judged on every entry it could meet, not on
- * the entries there now: on EPT and RISC-V, where write without read is not
- * an entry, set = TDP_PROT_W alone is refused (an execute-only page would
- * become write-only), so write access is given back with TDP_PROT_RW.
+ * are skipped. Hardware accessed/dirty flags (EPT A/D, Svadu) stay as they
+ * are, in split pages too.
+ *
+ * Which (clear, set) are accepted is judged on every leaf the table could
+ * hold, not on the leaves there now: the call is accepted iff for every
+ * permission set p that a leaf of this table can carry (the TDP_PROT_*
+ * part of an attribute word tdp_map accepts), (p & ~clear) | set can be
+ * carried too, and set holds only software bits the entry has (RISC-V:
+ * TDP_SW(0..3)); clearing any software bit is fine. Nothing else is
+ * refused: a mask naming one of TDP_PROT_XP/XU is fine where every result
+ * is expressible (clear = TDP_PROT_XP with set = TDP_PROT_X), and refused
+ * where some result would separate them without FEAT_XNX or MBEC. So
+ * set = TDP_PROT_W alone is refused where a leaf may lack R, i.e. where
+ * execute-only leaves exist (EPT with TDP_CFG_X86_EXEC_ONLY, RISC-V): give
+ * write access back with TDP_PROT_RW there; clearing R is refused where
+ * every leaf needs it (EPT without execute-only).
+ *
+ * Flushes: every leaf whose entry changes is covered by the call's one
+ * flush_range, permissions added (a raise) included: a stale, more
+ * restrictive TLB entry would only re-fault, but the architectures do not
+ * promise that the fault evicts it (arm64 and RISC-V; KVM issues a local
+ * invalidation when it relaxes), so the library does not skip it. A call
+ * that changes no entry calls no flush.
  * Returns 0; -TDP_EINVAL (bits outside the mask, or a change the format
  * cannot express on every possible entry); -TDP_ERANGE; -TDP_ENOMEM (edge
  * splits).
@@ -270,6 +300,9 @@ struct tdp_fault_result {
  * from `mc` only. Where a table already sits at that leaf's place (part of
  * it is mapped), the leaf is the largest that fits the empty entry below.
  * Nothing mapped is ever replaced. No Svnapot groups (RISC-V) are written.
+ * fault_gpa is a byte address, as the hardware reports it: it need not be
+ * page aligned; any address in [rg->gpa, rg->gpa + rg->size) is taken, and
+ * *res describes the leaf that contains it (mapped, or found there).
  * Fills *res with the leaf mapped and returns 0; -TDP_EEXIST, with *res
  * describing the leaf already there, if fault_gpa is translated (a
  * spurious or permission fault: nothing changed); -TDP_ENOMEM if mc holds

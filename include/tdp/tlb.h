@@ -20,7 +20,10 @@ struct tdp_tlb_ops {
 	/*
 	 * Invalidate every cached translation of [gpa, gpa + size) for this
 	 * table. `level` is the neutral level of every changed leaf when they
-	 * all share one (a TTL-style hint), else TDP_LEVEL_ANY. `tables` is
+	 * all share one (a TTL-style hint), else TDP_LEVEL_ANY: a protect over
+	 * pages alone passes 0, over one or more blocks of level 1 alone 1,
+	 * over pages and a block together TDP_LEVEL_ANY; a call that removed a
+	 * table entry always passes TDP_LEVEL_ANY (with `tables`). `tables` is
 	 * true when table entries were removed, so walk caches must go too
 	 * (arm64: invalidate the whole VMID). When this returns, the hardware
 	 * must no longer use the old entries. Required.

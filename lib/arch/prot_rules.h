@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Permission rules shared by the formats whose leaves cannot be write-only
- * and need read unless execute-only is allowed (EPT, RISC-V G-stage). Each
- * format passes its own capabilities.
+ * Permission rules: which permission sets a leaf may carry on the formats
+ * whose leaves cannot be write-only and need read unless execute-only is
+ * allowed (EPT, RISC-V G-stage; each passes its own capabilities), and,
+ * for every format, which tdp_protect changes are accepted.
  */
 #ifndef TDP_ARCH_PROT_RULES_H
 #define TDP_ARCH_PROT_RULES_H
@@ -26,27 +27,24 @@ static inline bool tdp__rwx_ok(tdp_attr_t attr, bool exec_only, bool split_x)
 }
 
 /*
- * Does (p & ~clear) | set stay acceptable to tdp__rwx_ok for every p it
- * accepts? Without execute-only every leaf has R, so R may not go; with it
- * a leaf may lack R, so setting W needs R set too, and a change that may
- * leave a leaf without R needs W gone and an execute bit set.
+ * Is tdp_protect(clear, set) expressible on every leaf the table can hold?
+ * Bit p of `prot_ok` says whether the permission set p (TDP_PROT_* bits)
+ * may sit in a leaf (struct tdp_pgtable.prot_ok, from fmt_attr_ok at init).
+ * The change is accepted iff for every such p, (p & ~clear) | set is one
+ * too: exactly the rule of tdp/pgtable.h, nothing stricter (a mask moving
+ * one execute bit is fine where no result needs the other one) and nothing
+ * looser. Permissions are judged alone: on every format whether a
+ * permission set is valid does not depend on the memory type or the
+ * software bits of the word.
  */
-static inline bool tdp__rwx_change_ok(tdp_attr_t clear, tdp_attr_t set, bool exec_only,
-				      bool split_x)
+static inline bool tdp__prot_change_ok(uint32_t prot_ok, tdp_attr_t clear, tdp_attr_t set)
 {
-	tdp_attr_t cx = clear & TDP_PROT_X, sx = set & TDP_PROT_X;
-	bool r_may_go = (clear & TDP_PROT_R) && !(set & TDP_PROT_R);
+	for (tdp_attr_t p = 0; p <= TDP_PROT_MASK; p++) {
+		tdp_attr_t q = ((p & ~clear) | set) & TDP_PROT_MASK;
 
-	if (!split_x && ((cx != 0 && cx != TDP_PROT_X) || (sx != 0 && sx != TDP_PROT_X)))
-		return false;
-	if (!exec_only)
-		return !r_may_go;
-	if ((set & TDP_PROT_W) && !(set & TDP_PROT_R))
-		return false;
-	if (cx && !(set & (TDP_PROT_R | TDP_PROT_X)))
-		return false;
-	if (r_may_go)
-		return (clear & TDP_PROT_W) && !(set & TDP_PROT_W) && sx;
+		if (((prot_ok >> p) & 1u) && !((prot_ok >> q) & 1u))
+			return false;
+	}
 	return true;
 }
 

@@ -259,9 +259,6 @@ bool tk_prot_change_ok(const struct tdp_config *cfg, tdp_attr_t clear, tdp_attr_
 		return false;
 	if (cfg->format == TDP_FORMAT_RISCV_G && (set & TDP_SW_MASK) > TDP_SW(3))
 		return false;
-	if (!split_x(cfg) && (((clear & TDP_PROT_X) != 0 && (clear & TDP_PROT_X) != TDP_PROT_X) ||
-			      ((set & TDP_PROT_X) != 0 && (set & TDP_PROT_X) != TDP_PROT_X)))
-		return false;
 	for (tdp_attr_t p = 0; p <= TDP_PROT_MASK; p++)
 		if (prot_ok(cfg, p) && !prot_ok(cfg, ((p & ~clear) | set) & TDP_PROT_MASK))
 			return false;

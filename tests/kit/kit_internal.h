@@ -221,8 +221,7 @@ bool tk_attr_ok(const struct tdp_config *cfg, tdp_attr_t attr);
 /*
  * Whether protect(clear, set) can be expressed on every leaf the table may
  * hold: for every permission set p that tk_attr_ok accepts, (p & ~clear) |
- * set is accepted too; and, without split execute, clear and set each
- * move both execute bits or neither.
+ * set is accepted too (tdp/pgtable.h's rule, nothing stricter).
  */
 bool tk_prot_change_ok(const struct tdp_config *cfg, tdp_attr_t clear, tdp_attr_t set);
 /*

@@ -11,6 +11,8 @@
 
 #include <tdp/arm64.h>
 
+#include "core/prot_rules.h"
+
 #ifndef ARM64_GRANULE_SHIFT
 #error "define ARM64_GRANULE_SHIFT before including arm64/pte.h"
 #endif
@@ -251,11 +253,11 @@ static inline bool fmt_attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
 static inline bool fmt_prot_change_ok(const struct tdp_pgtable *pgt, tdp_attr_t clear,
 				      tdp_attr_t set)
 {
-	/* Without XNX the two execute bits only ever move together. */
-	if (pgt->cfg.flags & TDP_CFG_ARM64_XNX)
-		return true;
-	return ((clear & TDP_PROT_X) == 0 || (clear & TDP_PROT_X) == TDP_PROT_X) &&
-	       ((set & TDP_PROT_X) == 0 || (set & TDP_PROT_X) == TDP_PROT_X);
+	/*
+	 * Every permission set is valid with XNX; without it XP and XU must
+	 * agree in every result (clear = XP with set = XP is a no-op, fine).
+	 */
+	return tdp__prot_change_ok(pgt->prot_ok, clear, set);
 }
 
 #endif

@@ -221,11 +221,10 @@ static inline bool fmt_attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
 static inline bool fmt_prot_change_ok(const struct tdp_pgtable *pgt, tdp_attr_t clear,
 				      tdp_attr_t set)
 {
-	(void)pgt;
 	/* clearing software bits the entry cannot hold is harmless; setting them is not */
 	if ((set & TDP_SW_MASK) > TDP_SW(3))
 		return false;
-	return tdp__rwx_change_ok(clear, set, true, false);
+	return tdp__prot_change_ok(pgt->prot_ok, clear, set);
 }
 
 static inline bool fmt_ad_enabled(const struct tdp_pgtable *pgt)

@@ -217,9 +217,7 @@ static inline bool fmt_attr_ok(const struct tdp_pgtable *pgt, tdp_attr_t attr)
 static inline bool fmt_prot_change_ok(const struct tdp_pgtable *pgt, tdp_attr_t clear,
 				      tdp_attr_t set)
 {
-	uint32_t f = pgt->cfg.flags;
-
-	return tdp__rwx_change_ok(clear, set, f & TDP_CFG_X86_EXEC_ONLY, f & TDP_CFG_X86_MBEC);
+	return tdp__prot_change_ok(pgt->prot_ok, clear, set);
 }
 
 static inline bool fmt_ad_enabled(const struct tdp_pgtable *pgt)

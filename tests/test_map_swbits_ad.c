@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What tdp_map leaves of a leaf's hardware accessed/dirty flags (EPT with
+ * TDP_CFG_X86_AD, RISC-V with Svadu) when it rewrites the leaf, the rule
+ * of tdp/pgtable.h: a leaf whose output address, size, permissions and
+ * memory type stay, only its software bits (TDP_SW) changing, keeps A and
+ * D; any other change writes a fresh leaf (A = D = 0). Pages and blocks,
+ * exclusive and shared mode, the one-leaf path and a larger map.
+ *
+ * Guards against losing a dirty page to migration when a hypervisor only
+ * retags a mapping through its software bits.
+ */
+#include "sem_fixture.h"
+
+static struct sf_cfg cfgs[] = {
+	{ "ept-4l-ad", TDP_FORMAT_X86_EPT, 48, 46, 12, TDP_CFG_X86_AD },
+	{ "sv39x4-adu", TDP_FORMAT_RISCV_G, 41, 44, 12, TDP_CFG_RISCV_SVADU },
+};
+#define NR_CFGS (sizeof(cfgs) / sizeof(cfgs[0]))
+
+struct param {
+	const struct sf_cfg *c;
+	bool shared;
+};
+
+#define G0 (4 * GiB)
+#define H0 (8 * GiB)
+
+static void swbits_case(struct sf *f, uint64_t g, uint64_t h, uint64_t sz, unsigned int level,
+			uint64_t extra)
+{
+	const uint64_t A = sf_abit(f), D = sf_dbit(f);
+	uint64_t bm[SF_BM_WORDS];
+	char what[96];
+
+	assert_int_equal(tdp_map(&f->pgt, g, h, sz, TDP_PROT_RW, 0, NULL), 0);
+	sf_hw_set(f, g, A | D);
+	snprintf(what, sizeof(what), "level-%u leaf retagged TDP_SW(1)%s", level,
+		 extra ? " by a larger map" : "");
+	assert_int_equal(tdp_map(&f->pgt, g, h, sz + extra, TDP_PROT_RW | TDP_SW(1), 0, NULL), 0);
+	sf_expect_lookup(f, g, h, level, TDP_PROT_RW | TDP_SW(1));
+	sf_expect_ad(f, g, A | D, what);
+	snprintf(what, sizeof(what), "level-%u leaf retagged TDP_SW(2)%s", level,
+		 extra ? " by a larger map" : "");
+	assert_int_equal(tdp_map(&f->pgt, g, h, sz + extra, TDP_PROT_RW | TDP_SW(2), 0, NULL), 0);
+	sf_expect_ad(f, g, A | D, what);
+	memset(bm, 0, sizeof(bm));
+	assert_int_equal(tdp_collect_dirty(&f->pgt, g, sz, bm), 0);
+	bm_expect_run(bm, 0, sz / f->P, what);
+
+	/* other permissions: a new leaf, flags clear */
+	sf_hw_set(f, g, A | D);
+	assert_int_equal(tdp_map(&f->pgt, g, h, sz + extra, TDP_PROT_R | TDP_SW(2), 0, NULL), 0);
+	sf_expect_lookup(f, g, h, level, TDP_PROT_R | TDP_SW(2));
+	sf_expect_ad(f, g, 0, "permissions changed by map");
+	assert_int_equal(tdp_unmap(&f->pgt, g, sz + extra, NULL), 0);
+}
+
+static void t_map_swbits_keeps_ad(void **state)
+{
+	const struct param *pr = *state;
+	struct sf f;
+
+	sf_init(&f, pr->c, pr->shared);
+	swbits_case(&f, G0, H0, f.P, 0, 0);
+	swbits_case(&f, G0, H0, f.P, 0, f.P);
+	swbits_case(&f, G0 + 4 * f.blk, H0 + 8 * f.blk, f.blk, 1, 0);
+	swbits_case(&f, G0 + 4 * f.blk, H0 + 8 * f.blk, f.blk, 1, f.P);
+	sf_fini(&f);
+}
+
+int main(void)
+{
+	static struct param params[NR_CFGS * 2];
+	static struct CMUnitTest tests[NR_CFGS * 2];
+	static char names[NR_CFGS * 2][80];
+
+	for (size_t c = 0; c < NR_CFGS * 2; c++) {
+		params[c] = (struct param){ &cfgs[c / 2], (c & 1) != 0 };
+		snprintf(names[c], sizeof(names[c]), "t_map_swbits_keeps_ad[%s%s]", cfgs[c / 2].name,
+			 (c & 1) ? ",shared" : "");
+		tests[c] = (struct CMUnitTest){ .name = names[c], .test_func = t_map_swbits_keeps_ad,
+					       .initial_state = &params[c],
+					       .teardown_func = sf_teardown };
+	}
+	return _cmocka_run_group_tests("map_swbits_ad", tests, NR_CFGS * 2, NULL, NULL);
+}
