@@ -2,13 +2,13 @@
 /*
  * What tdp_map leaves of a leaf's hardware accessed/dirty flags (EPT with
  * TDP_CFG_X86_AD, RISC-V with Svadu) when it rewrites the leaf, the rule
- * of tdp/pgtable.h: a leaf whose output address, size, permissions and
- * memory type stay, only its software bits (TDP_SW) changing, keeps A and
- * D; any other change writes a fresh leaf (A = D = 0). Pages and blocks,
- * exclusive and shared mode, the one-leaf path and a larger map.
+ * of tdp/pgtable.h: a leaf whose output address and size stay keeps A and
+ * D whatever else changes (software bits, permissions); a leaf with another
+ * output address is a new leaf (A = D = 0). Pages and blocks, exclusive and
+ * shared mode, the one-leaf path and a larger map.
  *
  * Guards against losing a dirty page to migration when a hypervisor only
- * retags a mapping through its software bits.
+ * retags a mapping or changes its permissions through tdp_map.
  */
 #include "sem_fixture.h"
 
@@ -48,11 +48,15 @@ static void swbits_case(struct sf *f, uint64_t g, uint64_t h, uint64_t sz, unsig
 	assert_int_equal(tdp_collect_dirty(&f->pgt, g, sz, bm), 0);
 	bm_expect_run(bm, 0, sz / f->P, what);
 
-	/* other permissions: a new leaf, flags clear */
+	/* other permissions, the same page: the flags stay */
 	sf_hw_set(f, g, A | D);
 	assert_int_equal(tdp_map(&f->pgt, g, h, sz + extra, TDP_PROT_R | TDP_SW(2), 0, NULL), 0);
 	sf_expect_lookup(f, g, h, level, TDP_PROT_R | TDP_SW(2));
-	sf_expect_ad(f, g, 0, "permissions changed by map");
+	sf_expect_ad(f, g, A | D, "permissions changed by map");
+	/* another output address: a new leaf, flags clear */
+	assert_int_equal(tdp_map(&f->pgt, g, h + 16 * f->blk, sz + extra, TDP_PROT_R, 0, NULL), 0);
+	sf_expect_lookup(f, g, h + 16 * f->blk, level, TDP_PROT_R);
+	sf_expect_ad(f, g, 0, "output address changed by map");
 	assert_int_equal(tdp_unmap(&f->pgt, g, sz + extra, NULL), 0);
 }
 

@@ -157,11 +157,13 @@ uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
  * format requires it) and tables left unused are freed; a block straddling
  * an edge of the range is split so the part outside keeps its translation.
  * Hardware accessed/dirty flags (EPT with TDP_CFG_X86_AD, RISC-V with
- * Svadu): a leaf the map would write again with the same output address,
- * size, permissions and memory type -- nothing changes, or only its software
- * bits (TDP_SW) -- keeps its A and D; a leaf whose translation, permissions
- * or memory type change is written fresh, with A = D = 0, so harvest its
- * dirty state (tdp_collect_dirty) first if it matters.
+ * Svadu) are the page's state, not its attributes': a leaf the map rewrites
+ * in place with the same output address and size keeps its A and D,
+ * whatever else changes (permissions, memory type, software bits), as
+ * tdp_protect does. A leaf with another output address or size is a new
+ * leaf, with A = D = 0: the flags of the one it replaced are reported to
+ * the change callbacks (tdp/changes.h) and otherwise lost, so harvest them
+ * (tdp_collect_dirty) first if they matter.
  * Returns 0; -TDP_EINVAL (alignment, size 0, NULL pgt, unknown flags, an
  * attribute the format cannot express); -TDP_ERANGE; -TDP_EEXIST with
  * TDP_MAP_NOREPLACE when any page of the range is mapped; -TDP_ENOMEM if the

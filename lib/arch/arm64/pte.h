@@ -11,7 +11,7 @@
 
 #include <tdp/arm64.h>
 
-#include "core/prot_rules.h"
+#include "arch/prot_rules.h"
 
 #ifndef ARM64_GRANULE_SHIFT
 #error "define ARM64_GRANULE_SHIFT before including arm64/pte.h"
