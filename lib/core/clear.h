@@ -64,7 +64,7 @@ static int clear_range(const struct tdp_pgtable *p, uint64_t s, uint64_t e, uint
  * Returns false, having changed nothing, for anything else.
  */
 static inline __attribute__((always_inline)) bool
-unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size)
+unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size, const bool plain)
 {
 	uint64_t *path[TDP_MAX_LEVELS], pte;
 	unsigned int m = walk_path(p, gpa, 0, path), k, top = top_level(p);
@@ -72,7 +72,9 @@ unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size)
 	pte = pte_load(path[m]);
 	if (!pte_valid(pte) || lvl_size(m) != size || (gpa & (size - 1)) || pte_is_cont(pte, m))
 		return false;
-	pte_write(p, TDP_OP_UNMAP, path[m], &pte, fmt_invalid(p), gpa, m, w_leaf(p));
+	/* plain: no reports, no hardware A/D (see reports_on) */
+	pte_write(p, TDP_OP_UNMAP, path[m], &pte, fmt_invalid(p), gpa, m,
+		  plain ? W_STORE | W_QUIET : w_leaf(p));
 	for (k = m; k < top && table_empty(path[k] - tbl_idx(gpa, k), tbl_idx(gpa, k)); k++) {
 		uint64_t t = pte_load(path[k + 1]);
 
@@ -91,6 +93,13 @@ unmap_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t size)
 	return true;
 }
 
+/* unmap_one where leaves report or are swapped out (see reports_on). */
+static __attribute__((noinline)) bool unmap_one_full(const struct tdp_pgtable *p, uint64_t gpa,
+						     uint64_t size)
+{
+	return unmap_one(p, gpa, size, false);
+}
+
 TDP_INTERNAL int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 		     struct tdp_memcache *mc_in)
 {
@@ -100,7 +109,8 @@ TDP_INTERNAL int fmt_unmap(struct tdp_pgtable *p, uint64_t gpa, uint64_t size,
 	struct gather g;
 	int ret;
 
-	if (unmap_one(p, gpa, size))
+	if (!reports_on(p) && !ad_live(p) ? unmap_one(p, gpa, size, true)
+					  : unmap_one_full(p, gpa, size))
 		return 0;
 	ret = tdp__mc_prepare(p, mc_in, find_edge_blocks(p, gpa, gpa + size, NULL, &eb), &local,
 			      &mc);

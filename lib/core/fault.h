@@ -109,7 +109,12 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 	if (!mc_holds(p, mc, m - l))
 		return -TDP_ENOMEM;
 	base = fa & ~(lvl_size(l) - 1);
-	install_leaf(p, TDP_OP_FAULT, ptep, m, l, base, pte_mk_leaf(tmpl, base + delta, l), mc);
+	if (reports_on(p))
+		install_leaf_rep(p, TDP_OP_FAULT, ptep, m, l, base, pte_mk_leaf(tmpl, base + delta, l),
+				 mc);
+	else
+		install_leaf(p, TDP_OP_FAULT, ptep, m, l, base, pte_mk_leaf(tmpl, base + delta, l), mc,
+			     false);
 	res->gpa = base;
 	res->size = lvl_size(l);
 	res->level = l;

@@ -12,8 +12,9 @@
  */
 static inline __attribute__((always_inline)) void
 install_leaf(const struct tdp_pgtable *p, unsigned int op, uint64_t *ptep, unsigned int m,
-	     unsigned int l, uint64_t gpa, uint64_t leaf, struct tdp_memcache *mc)
+	     unsigned int l, uint64_t gpa, uint64_t leaf, struct tdp_memcache *mc, const bool report)
 {
+	const unsigned int quiet = report ? 0 : W_QUIET;
 	const unsigned int linked = m > l ? m : 0;
 	uint64_t empty = 0; /* the entries are empty, whatever the format's empty value: nothing to report */
 
@@ -21,16 +22,26 @@ install_leaf(const struct tdp_pgtable *p, unsigned int op, uint64_t *ptep, unsig
 		uint64_t *n = mc_pop(mc);
 
 		fill_invalid(p, n, FMT_ENTRIES);
-		pte_write(p, op, ptep, &empty, pte_mk_table(p, tdp_va_to_pa(p, n)), gpa, m, W_RELEASE);
+		pte_write(p, op, ptep, &empty, pte_mk_table(p, tdp_va_to_pa(p, n)), gpa, m,
+			  W_RELEASE | quiet);
 		ptep = n + tbl_idx(gpa, m - 1);
 	}
-	pte_write(p, op, ptep, &empty, leaf, gpa, l, W_STORE);
+	pte_write(p, op, ptep, &empty, leaf, gpa, l, W_STORE | quiet);
 	if (fmt_flush_on_install(p)) {
 		unsigned int hi = linked ? linked : l;
 
 		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa & ~(lvl_size(hi) - 1), lvl_size(hi),
 					linked ? TDP_LEVEL_ANY : (int)l, false);
 	}
+}
+
+/* install_leaf's reporting copy (see reports_on). */
+static __attribute__((noinline)) void install_leaf_rep(const struct tdp_pgtable *p, unsigned int op,
+						       uint64_t *ptep, unsigned int m, unsigned int l,
+						       uint64_t gpa, uint64_t leaf,
+						       struct tdp_memcache *mc)
+{
+	install_leaf(p, op, ptep, m, l, gpa, leaf, mc, true);
 }
 
 /*
@@ -145,8 +156,8 @@ map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 	m = walk_down(p, gpa, l, &ptep, &pte);
 	if (sh_on(p)) {
 		/* the common case inline: the leaf's entry is there and empty */
-		if (m != l || pte != fmt_invalid(p) ||
-		    !pte_write(p, TDP_OP_MAP, ptep, &pte, new, gpa, l, W_SWAP))
+		if (m != l || pte != fmt_invalid(p) || reports_on(p) ||
+		    !pte_write(p, TDP_OP_MAP, ptep, &pte, new, gpa, l, W_SWAP | W_QUIET))
 			return map_one_shared(p, gpa, hpa, l, tmpl, flags, mc);
 		if (fmt_flush_on_install(p))
 			p->cfg.tlb->flush_range(p->cfg.tlb_ctx, gpa, lvl_size(l), (int)l, false);
@@ -157,7 +168,10 @@ map_one(const struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, unsigned int l,
 		return m == l && !(flags & TDP_MAP_NOREPLACE) && !pte_is_table(pte, l) &&
 		       pte_same(pte, new);
 	}
-	install_leaf(p, TDP_OP_MAP, ptep, m, l, gpa, new, mc);
+	if (reports_on(p))
+		install_leaf_rep(p, TDP_OP_MAP, ptep, m, l, gpa, new, mc);
+	else
+		install_leaf(p, TDP_OP_MAP, ptep, m, l, gpa, new, mc, false);
 	return true;
 }
 

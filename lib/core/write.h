@@ -211,11 +211,29 @@ static inline unsigned int w_leaf(const struct tdp_pgtable *p)
  * stores stay a tight loop, and only with changes configured is each
  * reported, afterwards.
  */
+static __attribute__((noinline, cold)) void note_run_cold(const struct tdp_pgtable *p,
+							   unsigned int op, const uint64_t *ptep,
+							   uint64_t base, uint64_t n, unsigned int l)
+{
+	for (uint64_t i = 0; i < n; i++)
+		emit_change(p, op, 0, ptep[i], base + i * lvl_size(l), l, false);
+}
+
 static inline void note_run(const struct tdp_pgtable *p, unsigned int op, const uint64_t *ptep,
 			    uint64_t base, uint64_t n, unsigned int l)
 {
-	if (!p->cfg.changes)
-		return;
-	for (uint64_t i = 0; i < n; i++)
-		emit_change(p, op, 0, ptep[i], base + i * lvl_size(l), l, false);
+	if (__builtin_expect(p->cfg.changes != NULL, 0))
+		note_run_cold(p, op, ptep, base, n, l);
+}
+
+/*
+ * The per-call paths (one-leaf map, fault, one-leaf unmap) are compiled
+ * twice: a plain copy for tables without change callbacks, in which the
+ * report can be seen to be dead (W_QUIET), and a reporting copy out of line.
+ * A report call in the plain copy would cost it registers saved on every
+ * call even where it is never taken.
+ */
+static inline bool reports_on(const struct tdp_pgtable *p)
+{
+	return __builtin_expect(p->cfg.changes != NULL, 0);
 }
