@@ -15,13 +15,15 @@
  * break-before-make are all emptied first, covered by one flush, and only
  * then written, so a batch costs one invalidation however many it holds.
  */
+struct bbm_entry {
+	uint64_t *ptep;
+	uint64_t old, new, base;
+	unsigned int level;
+};
+
 struct bbm_batch {
 	unsigned int n;
-	struct {
-		uint64_t *ptep;
-		uint64_t old, new, base;
-		unsigned int level;
-	} e[BBM_BATCH];
+	struct bbm_entry e[BBM_BATCH];
 };
 
 /*
@@ -33,39 +35,46 @@ struct bbm_batch {
 static void split_take_ad(const struct tdp_pgtable *p, uint64_t table_pte, unsigned int l,
 			  uint64_t read, uint64_t replaced);
 
-static void bbm_commit(const struct tdp_pgtable *p, struct bbm_batch *b, struct gather *g)
+/* Commit n replacements (edge splits pass their own two-entry array: a smaller frame). */
+static void bbm_commit_n(const struct tdp_pgtable *p, struct bbm_entry *e, unsigned int n,
+			 struct gather *g)
 {
 	bool any = false;
 
-	for (unsigned int i = 0; i < b->n; i++) {
-		uint64_t old = b->e[i].old;
+	for (unsigned int i = 0; i < n; i++) {
+		uint64_t old = e[i].old;
 
-		if (pte_needs_bbm(old, b->e[i].new, b->e[i].level)) {
-			pte_write(p, g->op, b->e[i].ptep, &old, fmt_invalid(p), b->e[i].base,
-				  b->e[i].level, w_leaf(p) | W_QUIET);
-			split_take_ad(p, b->e[i].new, b->e[i].level, b->e[i].old, old);
-			b->e[i].old = old;
-			gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
+		if (pte_needs_bbm(old, e[i].new, e[i].level)) {
+			pte_write(p, g->op, e[i].ptep, &old, fmt_invalid(p), e[i].base,
+				  e[i].level, w_leaf(p) | W_QUIET);
+			split_take_ad(p, e[i].new, e[i].level, e[i].old, old);
+			e[i].old = old;
+			gather_range(g, e[i].base, lvl_size(e[i].level), (int)e[i].level,
 				     false);
 			any = true;
 		}
 	}
 	if (any)
 		gather_flush(p, g);
-	for (unsigned int i = 0; i < b->n; i++) {
-		const uint64_t read = b->e[i].old;
-		const bool bbm = pte_needs_bbm(read, b->e[i].new, b->e[i].level);
+	for (unsigned int i = 0; i < n; i++) {
+		const uint64_t read = e[i].old;
+		const bool bbm = pte_needs_bbm(read, e[i].new, e[i].level);
 
 		/* after break-before-make the entry is empty: nothing can change it */
-		pte_write(p, g->op, b->e[i].ptep, &b->e[i].old, b->e[i].new, b->e[i].base,
-			  b->e[i].level, (bbm || !ad_live(p) ? W_RELEASE : W_XCHG) | W_RESHAPE);
+		pte_write(p, g->op, e[i].ptep, &e[i].old, e[i].new, e[i].base,
+			  e[i].level, (bbm || !ad_live(p) ? W_RELEASE : W_XCHG) | W_RESHAPE);
 		if (!bbm) {
-			split_take_ad(p, b->e[i].new, b->e[i].level, read, b->e[i].old);
+			split_take_ad(p, e[i].new, e[i].level, read, e[i].old);
 			/* changed in place: the operation's final flush covers it */
-			gather_range(g, b->e[i].base, lvl_size(b->e[i].level), (int)b->e[i].level,
+			gather_range(g, e[i].base, lvl_size(e[i].level), (int)e[i].level,
 				     false);
 		}
 	}
+}
+
+static void bbm_commit(const struct tdp_pgtable *p, struct bbm_batch *b, struct gather *g)
+{
+	bbm_commit_n(p, b->e, b->n, g);
 	b->n = 0;
 }
 

@@ -66,15 +66,17 @@ static uint64_t find_edge_blocks(const struct tdp_pgtable *p, uint64_t s, uint64
 static void split_edge_blocks(const struct tdp_pgtable *p, const struct edge_blocks *eb,
 			      struct tdp_memcache *mc, struct gather *g)
 {
-	struct bbm_batch b;
+	struct bbm_entry b[2];
 
-	b.n = 0; /* not an initialiser: that would clear the whole batch */
-	for (unsigned int i = 0; i < eb->n; i++)
-		bbm_add(p, &b, g, eb->b[i].ptep, eb->b[i].pte,
-			build_split(p, eb->b[i].pte, eb->b[i].level, eb->b[i].base, &eb->pr, mc),
-			eb->b[i].base, eb->b[i].level);
-	if (b.n)
-		bbm_commit(p, &b, g);
+	for (unsigned int i = 0; i < eb->n; i++) {
+		b[i].ptep = eb->b[i].ptep;
+		b[i].old = eb->b[i].pte;
+		b[i].new = build_split(p, eb->b[i].pte, eb->b[i].level, eb->b[i].base, &eb->pr, mc);
+		b[i].base = eb->b[i].base;
+		b[i].level = eb->b[i].level;
+	}
+	if (eb->n)
+		bbm_commit_n(p, b, eb->n, g);
 }
 
 /*
