@@ -188,6 +188,9 @@ static void t_model_args(struct tk_fx *fx)
 	assert_int_equal(st.flush_alls, 1);
 	tdp_tk_tlb_delete(t);
 	tdp_tk_tlb_delete(NULL);
+	/* the callbacks ignore a NULL model too (a table configured before its model exists) */
+	tdp_tk_tlb_ops.flush_range(NULL, 0, 4096, 0, false);
+	tdp_tk_tlb_ops.flush_all(NULL);
 
 	mt_init(&m, fx, TDP_TK_TLB_BBM);
 	assert_int_equal(tdp_map(&m.pgt, m.base, m.hbase, 4 * m.P, A_RO, 0, NULL), 0);
