@@ -39,8 +39,23 @@ static bool sh_swap(const struct tdp_pgtable *p, struct gather *g, uint64_t *pte
 			return false;
 		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, base, lvl_size(l),
 					table ? TDP_LEVEL_ANY : (int)l, table);
-		/* busy: only this thread writes the entry now; report old -> new as one change */
-		pte_write(p, g->op, ptep, &cur, new, base, l, W_RELEASE | reshape);
+		/*
+		 * Busy: only this thread completes the entry, unless the table it
+		 * sits in was unlinked and frozen meanwhile (change reports on):
+		 * then the change went with that table. old is reported removed
+		 * and new, never seen, goes to the deferred free if it is a table.
+		 */
+		cur = busy_val(p);
+		if (pte_write(p, g->op, ptep, &cur, new, base, l, W_SWAP | W_QUIET)) {
+			if (reports_on(p))
+				note_change(p, g->op, old, new, base, l, reshape);
+		} else {
+			if (reports_on(p))
+				note_change(p, g->op, old, cur, base, l, 0);
+			if (pte_valid(new) && pte_is_table(new, l))
+				p->cfg.mm->defer_free_table(p->cfg.mm_ctx,
+							    tdp_pa_to_va(p, pte_table_pa(new)), l - 1);
+		}
 		if (table)
 			p->cfg.mm->defer_free_table(p->cfg.mm_ctx, tdp_pa_to_va(p, pte_table_pa(old)),
 						    l - 1);

@@ -143,3 +143,20 @@ static inline bool pte_busy(uint64_t pte)
 {
 	return (pte & (FMT_VALID_MASK | FMT_BUSY_BIT)) == FMT_BUSY_BIT;
 }
+
+/*
+ * Shared mode with change reports: the value every entry of an unlinked
+ * table is swapped to (write.h, report_subtree), so no other thread links
+ * anything into it. Busy to everyone; an entry another thread held busy
+ * gets the mark too, and that thread, finding it there instead of its busy
+ * value, knows its change went with the table (shared.h, sh_swap).
+ */
+static inline uint64_t frozen_val(const struct tdp_pgtable *p)
+{
+	return busy_val(p) | FMT_FROZEN_BIT;
+}
+
+static inline bool pte_frozen(uint64_t pte)
+{
+	return pte_busy(pte) && (pte & FMT_FROZEN_BIT);
+}

@@ -102,7 +102,7 @@ static void report_subtree(const struct tdp_pgtable *p, unsigned int op, void *t
 {
 	uint64_t *tbl[TDP_MAX_LEVELS], idx[TDP_MAX_LEVELS], tbase[TDP_MAX_LEVELS];
 	const bool freeze = how & SUB_FREEZE, busy_empty = freeze && sh_on(p);
-	const uint64_t frozen = sh_on(p) ? busy_val(p) : fmt_invalid(p);
+	const uint64_t frozen = sh_on(p) ? frozen_val(p) : fmt_invalid(p);
 	unsigned int l = level;
 
 	tbl[l] = table;
@@ -128,9 +128,11 @@ static void report_subtree(const struct tdp_pgtable *p, unsigned int op, void *t
 			continue;
 		}
 		if (!pte_valid(pte)) {
-			if (busy_empty && !pte_busy(pte) &&
-			    !pte_write(p, op, ptep, &pte, frozen, a, l, W_SWAP | W_QUIET))
-				idx[l]--; /* something appeared: look again */
+			/* an entry another thread holds busy keeps its mark and gets ours */
+			if (busy_empty && !pte_frozen(pte) &&
+			    !pte_write(p, op, ptep, &pte, pte_busy(pte) ? pte | FMT_FROZEN_BIT : frozen,
+				       a, l, W_SWAP | W_QUIET))
+				idx[l]--; /* it changed: look again */
 			continue;
 		}
 		if (freeze)

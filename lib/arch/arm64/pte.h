@@ -94,6 +94,8 @@ static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
  * the hardware ignores bits 63:1 (§2.2), so any of them can mark it.
  */
 #define FMT_BUSY_BIT (1ull << 58)
+/* ... and bit 57 marks a busy entry frozen with the table it sits in (variant.h, frozen_val). */
+#define FMT_FROZEN_BIT (1ull << 57)
 
 static inline bool pte_valid(uint64_t pte)
 {

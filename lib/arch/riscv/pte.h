@@ -64,6 +64,8 @@ static inline bool fmt_cont_enabled(const struct tdp_pgtable *pgt)
  * (§3.3); RSW bit 8 marks it.
  */
 #define FMT_BUSY_BIT (1ull << 8)
+/* ... and RSW bit 9 marks a busy entry frozen with the table it sits in (variant.h, frozen_val). */
+#define FMT_FROZEN_BIT (1ull << 9)
 
 static inline bool pte_valid(uint64_t pte)
 {

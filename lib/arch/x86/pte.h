@@ -65,6 +65,11 @@ static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
  * of fmt_invalid is kept.
  */
 #define FMT_BUSY_BIT (1ull << 11)
+/*
+ * ... and bit 62, also ignored in a not-present entry (§1.2: b[62:3]), marks
+ * a busy entry frozen with the table it sits in (variant.h, frozen_val).
+ */
+#define FMT_FROZEN_BIT (1ull << 62)
 
 static inline bool pte_valid(uint64_t pte)
 {
