@@ -24,7 +24,11 @@ static __attribute__((noinline)) int fault_shared(const struct tdp_pgtable *p, u
 		uint64_t base = fa & ~(lvl_size(m) - 1);
 
 		if (pte_write(p, TDP_OP_FAULT, ptep, &pte, pte_mk_leaf(tmpl, base + delta, m), base,
-			      m, W_SWAP)) {
+			      m, W_SWAP | W_QUIET)) {
+			/* an empty entry: the report is the leaf's ADD (see install_leaf) */
+			if (reports_on(p))
+				emit_change(p, TDP_OP_FAULT, 0, pte_mk_leaf(tmpl, base + delta, m),
+					    base, m, false);
 			if (fmt_flush_on_install(p))
 				p->cfg.tlb->flush_range(p->cfg.tlb_ctx, base, lvl_size(m), (int)m, false);
 			res->gpa = base;

@@ -14,19 +14,24 @@ static inline __attribute__((always_inline)) void
 install_leaf(const struct tdp_pgtable *p, unsigned int op, uint64_t *ptep, unsigned int m,
 	     unsigned int l, uint64_t gpa, uint64_t leaf, struct tdp_memcache *mc, const bool report)
 {
-	const unsigned int quiet = report ? 0 : W_QUIET;
 	const unsigned int linked = m > l ? m : 0;
-	uint64_t empty = 0; /* the entries are empty, whatever the format's empty value: nothing to report */
+	uint64_t empty = 0; /* the entries are empty, whatever the format's empty value */
 
+	/*
+	 * Only empty entries are written, so the one report is the leaf's ADD,
+	 * emitted directly: the fault path's stack then holds no subtree walk.
+	 */
 	for (; m > l; m--) {
 		uint64_t *n = mc_pop(mc);
 
 		fill_invalid(p, n, FMT_ENTRIES);
 		pte_write(p, op, ptep, &empty, pte_mk_table(p, tdp_va_to_pa(p, n)), gpa, m,
-			  W_RELEASE | quiet);
+			  W_RELEASE | W_QUIET);
 		ptep = n + tbl_idx(gpa, m - 1);
 	}
-	pte_write(p, op, ptep, &empty, leaf, gpa, l, W_STORE | quiet);
+	pte_write(p, op, ptep, &empty, leaf, gpa, l, W_STORE | W_QUIET);
+	if (report)
+		emit_change(p, op, 0, leaf, gpa, l, false);
 	if (fmt_flush_on_install(p)) {
 		unsigned int hi = linked ? linked : l;
 
@@ -83,8 +88,12 @@ static int sh_install(const struct tdp_pgtable *p, unsigned int op, uint64_t add
 		if (m <= lmax) {
 			uint64_t base = addr & ~(lvl_size(m) - 1);
 
+			/* into an empty entry: the report is the leaf's ADD (see install_leaf) */
 			if (pte_write(p, op, ptep, &pte, pte_mk_leaf(tmpl, base + delta, m), base, m,
-				      W_SWAP)) {
+				      W_SWAP | W_QUIET)) {
+				if (reports_on(p))
+					emit_change(p, op, 0, pte_mk_leaf(tmpl, base + delta, m), base,
+						    m, false);
 				hi = wrote ? hi : m;
 				wrote = true;
 				*lp = m;
@@ -96,7 +105,7 @@ static int sh_install(const struct tdp_pgtable *p, unsigned int op, uint64_t add
 
 			fill_invalid(p, t, FMT_ENTRIES);
 			if (pte_write(p, op, ptep, &pte, pte_mk_table(p, tdp_va_to_pa(p, t)), addr, m,
-				      W_SWAP)) {
+				      W_SWAP | W_QUIET)) {
 				hi = wrote ? hi : m;
 				wrote = true;
 				ptep = t + tbl_idx(addr, m - 1);
