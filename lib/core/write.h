@@ -25,6 +25,9 @@
 #define W_RESHAPE 4u /* report the change as keeping the translation (a split) */
 #define W_QUIET   8u /* not reported: an intermediate step (break-before-make's empty or busy
 			value, A/D harvesting), or a table known to be empty */
+#define W_NOSUB  16u /* a block replaced by a table: report the block only; the caller reports
+			the table's leaves (shared mode, where other threads may already be
+			changing them: see report_split) */
 
 #ifdef TDP_TEST_HOOKS
 /*
@@ -158,7 +161,7 @@ static __attribute__((noinline)) void note_change(const struct tdp_pgtable *p, u
 			       SUB_REMOVE | (sh_on(p) || ad_live(p) ? SUB_FREEZE : 0), false);
 	if (pte_is_leaf(old, l) || pte_is_leaf(new, l))
 		emit_change(p, op, old, new, addr, l, how & W_RESHAPE);
-	if (pte_is_leaf(old, l) && pte_valid(new) && pte_is_table(new, l))
+	if (pte_is_leaf(old, l) && pte_valid(new) && pte_is_table(new, l) && !(how & W_NOSUB))
 		report_subtree(p, op, tdp_pa_to_va(p, pte_table_pa(new)), l - 1, base, SUB_ADD,
 			       how & W_RESHAPE);
 }
