@@ -139,6 +139,17 @@ static inline uint64_t busy_val(const struct tdp_pgtable *p)
 	return fmt_invalid(p) | FMT_BUSY_BIT;
 }
 
+/*
+ * An entry of a table that went away, emptied by report_subtree's freeze:
+ * busy to every call that meets it, but not the busy value, so the thread
+ * that took the entry busy before the freeze finds out (sh_swap). Bit 12 is
+ * ignored by the hardware in an invalid entry of every format.
+ */
+static inline uint64_t frozen_val(const struct tdp_pgtable *p)
+{
+	return busy_val(p) | (1ull << 12);
+}
+
 static inline bool pte_busy(uint64_t pte)
 {
 	return (pte & (FMT_VALID_MASK | FMT_BUSY_BIT)) == FMT_BUSY_BIT;

@@ -96,8 +96,9 @@ static inline bool pte_write(const struct tdp_pgtable *p, unsigned int op, uint6
  * Report every leaf of the subtree whose entries sit at `level`, covering
  * from `base`. SUB_FREEZE empties the leaves by swaps first, so the flags
  * reported are the last the hardware set; in shared mode it also marks every
- * empty entry busy, so no other thread can link a leaf into a table that is
- * gone (its call meets the busy value and starts again from the root). No
+ * empty or busy entry frozen (frozen_val), so no other thread can link a leaf
+ * into a table that is gone (its call meets a busy value and starts again
+ * from the root, or its completing swap fails). No
  * recursion: an explicit path, as in free_subtree.
  */
 static void report_subtree(const struct tdp_pgtable *p, unsigned int op, void *table,
@@ -105,7 +106,7 @@ static void report_subtree(const struct tdp_pgtable *p, unsigned int op, void *t
 {
 	uint64_t *tbl[TDP_MAX_LEVELS], idx[TDP_MAX_LEVELS], tbase[TDP_MAX_LEVELS];
 	const bool freeze = how & SUB_FREEZE, busy_empty = freeze && sh_on(p);
-	const uint64_t frozen = sh_on(p) ? busy_val(p) : fmt_invalid(p);
+	const uint64_t frozen = sh_on(p) ? frozen_val(p) : fmt_invalid(p);
 	unsigned int l = level;
 
 	tbl[l] = table;
@@ -131,9 +132,14 @@ static void report_subtree(const struct tdp_pgtable *p, unsigned int op, void *t
 			continue;
 		}
 		if (!pte_valid(pte)) {
-			if (busy_empty && !pte_busy(pte) &&
+			/*
+			 * An entry another thread holds busy is frozen too: its owner's
+			 * completing swap fails and it reports the entry's removal itself
+			 * (sh_swap).
+			 */
+			if (busy_empty && pte != frozen &&
 			    !pte_write(p, op, ptep, &pte, frozen, a, l, W_SWAP | W_QUIET))
-				idx[l]--; /* something appeared: look again */
+				idx[l]--; /* something appeared, or its owner completed it: look again */
 			continue;
 		}
 		if (freeze)
