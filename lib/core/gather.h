@@ -51,7 +51,7 @@ static inline void gather_range(struct gather *g, uint64_t base, uint64_t size, 
 }
 
 /* No valid entry among the n entries at t. */
-static inline bool entries_empty(const uint64_t *t, uint64_t n)
+static inline bool entries_without(const uint64_t *t, uint64_t n, uint64_t bits)
 {
 	uint64_t any = 0;
 
@@ -62,7 +62,12 @@ static inline bool entries_empty(const uint64_t *t, uint64_t n)
 	 */
 	for (uint64_t i = 0; i < n; i++)
 		any |= t[i];
-	return !(any & FMT_VALID_MASK);
+	return !(any & bits);
+}
+
+static inline bool entries_empty(const uint64_t *t, uint64_t n)
+{
+	return entries_without(t, n, FMT_VALID_MASK);
 }
 
 /*
@@ -83,8 +88,14 @@ static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int 
 	for (;;) {
 		uint64_t pte;
 
-		/* level-0 and empty tables point to no child table (the common case: emptied ones) */
-		if (idx[l] == 0 && (l == 0 || entries_empty(tbl[l], FMT_ENTRIES)))
+		/*
+		 * level-0 and empty tables point to no child table (the common
+		 * case: emptied ones); a frozen table entry (shared mode with
+		 * change reports, write.h) still does
+		 */
+		if (idx[l] == 0 &&
+		    (l == 0 || entries_without(tbl[l], FMT_ENTRIES,
+					       FMT_VALID_MASK | FMT_FROZEN_TABLE_BIT)))
 			idx[l] = FMT_ENTRIES;
 		if (idx[l] == FMT_ENTRIES) {
 			if (mc)
@@ -97,7 +108,7 @@ static void free_subtree(const struct tdp_pgtable *p, void *table, unsigned int 
 			continue;
 		}
 		pte = pte_load((uint64_t *)tbl[l] + idx[l]++);
-		if (pte_valid(pte) && pte_is_table(pte, l)) {
+		if ((pte_valid(pte) && pte_is_table(pte, l)) || pte_frozen_table(pte)) {
 			l--;
 			tbl[l] = tdp_pa_to_va(p, pte_table_pa(pte));
 			idx[l] = 0;

@@ -26,13 +26,16 @@
  * old translation is flushed at once and only then is new stored; otherwise
  * the flush joins the gather. A table replaced goes to the deferred free
  * once flushed. Returns false, having changed nothing, if old is no longer
- * there.
+ * there, and also when a break-before-make found the entry frozen after
+ * its flush (the table holding it went away; the old entry's removal has
+ * been reported, new was not written).
  */
 static bool sh_swap(const struct tdp_pgtable *p, struct gather *g, uint64_t *ptep, uint64_t old,
 		    uint64_t new, uint64_t base, unsigned int l, unsigned int reshape)
 {
 	const bool live = pte_valid(old), table = live && pte_is_table(old, l);
 	uint64_t cur = old;
+	bool done;
 
 	if (live && pte_needs_bbm(old, new, l)) {
 		if (!pte_write(p, g->op, ptep, &cur, busy_val(p), base, l, W_SWAP | W_QUIET))
@@ -40,26 +43,23 @@ static bool sh_swap(const struct tdp_pgtable *p, struct gather *g, uint64_t *pte
 		p->cfg.tlb->flush_range(p->cfg.tlb_ctx, base, lvl_size(l),
 					table ? TDP_LEVEL_ANY : (int)l, table);
 		/*
-		 * Busy: only this thread completes the entry, unless the table it
-		 * sits in was unlinked and frozen meanwhile (change reports on):
-		 * then the change went with that table. old is reported removed
-		 * and new, never seen, goes to the deferred free if it is a table.
+		 * busy: only this thread completes the entry, by a swap from the
+		 * busy value, reported old -> new as one change. The swap fails
+		 * only when another thread unlinked the table holding the entry
+		 * and froze it meanwhile (report_subtree), skipping what was busy:
+		 * the old entry went with that table, so its removal is reported
+		 * here, and new never goes in (the caller meets a busy value and
+		 * gives up with -TDP_EAGAIN).
 		 */
 		cur = busy_val(p);
-		if (pte_write(p, g->op, ptep, &cur, new, base, l, W_SWAP | W_QUIET)) {
-			if (reports_on(p))
-				note_change(p, g->op, old, new, base, l, reshape);
-		} else {
-			if (reports_on(p))
-				note_change(p, g->op, old, cur, base, l, 0);
-			if (pte_valid(new) && pte_is_table(new, l))
-				p->cfg.mm->defer_free_table(p->cfg.mm_ctx,
-							    tdp_pa_to_va(p, pte_table_pa(new)), l - 1);
-		}
+		done = pte_write(p, g->op, ptep, &cur, new, base, l, W_SWAP | W_QUIET);
+		if (reports_on(p))
+			note_change(p, g->op, old, done ? new : fmt_invalid(p), base, l,
+				    done ? reshape : 0);
 		if (table)
 			p->cfg.mm->defer_free_table(p->cfg.mm_ctx, tdp_pa_to_va(p, pte_table_pa(old)),
 						    l - 1);
-		return true;
+		return done;
 	}
 	if (!pte_write(p, g->op, ptep, &cur, new, base, l, W_SWAP | reshape))
 		return false;

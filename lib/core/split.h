@@ -78,6 +78,45 @@ static uint64_t build_split(const struct tdp_pgtable *p, uint64_t blk, unsigned 
 }
 
 /*
+ * The ADDs of a split in shared mode: the leaves build_split wrote for the
+ * block blk (level l, from base), computed again in its order rather than
+ * read from the linked table, where other threads may already have changed,
+ * split or frozen them (each such change reports the leaf it found, so
+ * reading them back would lose or repeat leaves).
+ */
+static __attribute__((noinline, cold)) void report_split(const struct tdp_pgtable *p,
+							  unsigned int op, uint64_t blk,
+							  unsigned int l, uint64_t base,
+							  const struct split_pred *pr)
+{
+	uint64_t idx[TDP_MAX_LEVELS], tbase[TDP_MAX_LEVELS];
+	const uint64_t tmpl = pte_leaf_tmpl(blk), pa = pte_leaf_pa(blk, l);
+	unsigned int top = l - 1, m = top;
+
+	tbase[m] = base;
+	idx[m] = 0;
+	for (;;) {
+		uint64_t cb;
+
+		if (idx[m] == FMT_ENTRIES) {
+			if (m == top)
+				return;
+			m++;
+			continue;
+		}
+		cb = tbase[m] + idx[m]++ * lvl_size(m);
+		/* as build_split: a child is split when the predicate says so, never at level 0 */
+		if (m > 0 && (pr->edges || m > pr->target) && split_child(pr, cb, m)) {
+			m--;
+			tbase[m] = cb;
+			idx[m] = 0;
+			continue;
+		}
+		emit_change(p, op, 0, pte_mk_leaf(tmpl, pa + (cb - base), m), cb, m, true);
+	}
+}
+
+/*
  * A block read as `read` was replaced by `replaced` (the value the swap took
  * out): accessed/dirty flags the hardware set in between are given to every
  * leaf of the subtree that replaces it (table_pte, at level l), by swaps,
@@ -161,8 +200,11 @@ static int sh_split(const struct tdp_pgtable *p, struct gather *g, uint64_t *pte
 	if (!mc_holds(p, mc, split_pages(pr, base, l)))
 		return -TDP_ENOMEM;
 	t = build_split(p, blk, l, base, pr, mc);
-	if (sh_swap(p, g, ptep, blk, t, base, l, W_RESHAPE))
+	if (sh_swap(p, g, ptep, blk, t, base, l, W_RESHAPE | W_NOSUB)) {
+		if (reports_on(p))
+			report_split(p, g->op, blk, l, base, pr);
 		return 1;
+	}
 	free_subtree(p, tdp_pa_to_va(p, pte_table_pa(t)), l - 1, mc);
 	return 0;
 }

@@ -160,3 +160,19 @@ static inline bool pte_frozen(uint64_t pte)
 {
 	return pte_busy(pte) && (pte & FMT_FROZEN_BIT);
 }
+
+/*
+ * A table entry of an unlinked table, claimed by the freeze before it goes
+ * into the table below (so no other thread can replace it meanwhile): frozen
+ * to every call, with the table's address kept and FMT_FROZEN_TABLE_BIT set,
+ * so that free_subtree still finds the table below.
+ */
+static inline uint64_t frozen_table(const struct tdp_pgtable *p, uint64_t pte)
+{
+	return (pte & ~FMT_VALID_MASK) | frozen_val(p) | FMT_FROZEN_TABLE_BIT;
+}
+
+static inline bool pte_frozen_table(uint64_t pte)
+{
+	return pte_frozen(pte) && (pte & FMT_FROZEN_TABLE_BIT);
+}

@@ -25,6 +25,9 @@
 #define W_RESHAPE 4u /* report the change as keeping the translation (a split) */
 #define W_QUIET   8u /* not reported: an intermediate step (break-before-make's empty or busy
 			value, A/D harvesting), or a table known to be empty */
+#define W_NOSUB  16u /* a block replaced by a table: report the block only; the caller reports
+			the table's leaves (shared mode, where other threads may already be
+			changing them: see report_split) */
 
 #ifdef TDP_TEST_HOOKS
 /*
@@ -93,15 +96,17 @@ static inline bool pte_write(const struct tdp_pgtable *p, unsigned int op, uint6
  * Report every leaf of the subtree whose entries sit at `level`, covering
  * from `base`. SUB_FREEZE empties the leaves by swaps first, so the flags
  * reported are the last the hardware set; in shared mode it also marks every
- * empty entry busy, so no other thread can link a leaf into a table that is
- * gone (its call meets the busy value and starts again from the root). No
+ * empty or busy entry frozen (frozen_val), so no other thread can link a leaf
+ * into a table that is gone (its call meets a busy value and starts again
+ * from the root, or its completing swap fails). No
  * recursion: an explicit path, as in free_subtree.
  */
 static void report_subtree(const struct tdp_pgtable *p, unsigned int op, void *table,
 			   unsigned int level, uint64_t base, unsigned int how, bool reshape)
 {
 	uint64_t *tbl[TDP_MAX_LEVELS], idx[TDP_MAX_LEVELS], tbase[TDP_MAX_LEVELS];
-	const bool freeze = how & SUB_FREEZE, busy_empty = freeze && sh_on(p);
+	/* claim: other threads may be changing the subtree too (shared mode) */
+	const bool freeze = how & SUB_FREEZE, claim = freeze && sh_on(p);
 	const uint64_t frozen = sh_on(p) ? frozen_val(p) : fmt_invalid(p);
 	unsigned int l = level;
 
@@ -121,21 +126,44 @@ static void report_subtree(const struct tdp_pgtable *p, unsigned int op, void *t
 		a = tbase[l] + idx[l]++ * lvl_size(l);
 		pte = pte_load(ptep);
 		if (pte_valid(pte) && pte_is_table(pte, l)) {
+			/*
+			 * Claimed before going in, so that no other thread replaces it
+			 * (by a block it would report, never to be removed) meanwhile;
+			 * the address stays for free_subtree.
+			 */
+			if (claim && !pte_write(p, op, ptep, &pte, frozen_table(p, pte), a, l,
+						W_SWAP | W_QUIET)) {
+				idx[l]--; /* it changed: look again */
+				continue;
+			}
 			l--;
 			tbl[l] = tdp_pa_to_va(p, pte_table_pa(pte));
 			idx[l] = 0;
 			tbase[l] = a;
 			continue;
 		}
+		if (pte_frozen(pte))
+			continue;
 		if (!pte_valid(pte)) {
-			/* an entry another thread holds busy keeps its mark and gets ours */
-			if (busy_empty && !pte_frozen(pte) &&
-			    !pte_write(p, op, ptep, &pte, pte_busy(pte) ? pte | FMT_FROZEN_BIT : frozen,
-				       a, l, W_SWAP | W_QUIET))
-				idx[l]--; /* it changed: look again */
+			/*
+			 * An entry another thread holds busy is frozen too: its owner's
+			 * completing swap fails and it reports the entry's removal itself
+			 * (sh_swap).
+			 */
+			if (claim && !pte_write(p, op, ptep, &pte, frozen, a, l, W_SWAP | W_QUIET))
+				idx[l]--; /* something appeared, or its owner completed it: look again */
 			continue;
 		}
-		if (freeze)
+		/*
+		 * A leaf: in shared mode swapped against the value read (another
+		 * thread may have made it a table meanwhile: look again); in
+		 * exclusive mode only the hardware changes it (flags): exchanged.
+		 */
+		if (claim && !pte_write(p, op, ptep, &pte, frozen, a, l, W_SWAP | W_QUIET)) {
+			idx[l]--;
+			continue;
+		}
+		if (freeze && !claim)
 			pte_write(p, op, ptep, &pte, frozen, a, l, W_XCHG | W_QUIET);
 		if (pte_is_leaf(pte, l))
 			emit_change(p, op, how & SUB_ADD ? 0 : pte, how & SUB_ADD ? pte : 0, a, l,
@@ -160,7 +188,7 @@ static __attribute__((noinline)) void note_change(const struct tdp_pgtable *p, u
 			       SUB_REMOVE | (sh_on(p) || ad_live(p) ? SUB_FREEZE : 0), false);
 	if (pte_is_leaf(old, l) || pte_is_leaf(new, l))
 		emit_change(p, op, old, new, addr, l, how & W_RESHAPE);
-	if (pte_is_leaf(old, l) && pte_valid(new) && pte_is_table(new, l))
+	if (pte_is_leaf(old, l) && pte_valid(new) && pte_is_table(new, l) && !(how & W_NOSUB))
 		report_subtree(p, op, tdp_pa_to_va(p, pte_table_pa(new)), l - 1, base, SUB_ADD,
 			       how & W_RESHAPE);
 }

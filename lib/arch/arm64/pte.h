@@ -96,6 +96,8 @@ static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
 #define FMT_BUSY_BIT (1ull << 58)
 /* ... and bit 57 marks a busy entry frozen with the table it sits in (variant.h, frozen_val). */
 #define FMT_FROZEN_BIT (1ull << 57)
+/* ... and bit 56 a frozen table entry, whose address bits stay (variant.h, frozen_table). */
+#define FMT_FROZEN_TABLE_BIT (1ull << 56)
 
 static inline bool pte_valid(uint64_t pte)
 {

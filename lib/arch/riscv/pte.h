@@ -66,6 +66,11 @@ static inline bool fmt_cont_enabled(const struct tdp_pgtable *pgt)
 #define FMT_BUSY_BIT (1ull << 8)
 /* ... and RSW bit 9 marks a busy entry frozen with the table it sits in (variant.h, frozen_val). */
 #define FMT_FROZEN_BIT (1ull << 9)
+/*
+ * ... and bit 60 (reserved in a valid entry, ignored with V clear) a frozen
+ * table entry, whose PPN stays (variant.h, frozen_table).
+ */
+#define FMT_FROZEN_TABLE_BIT (1ull << 60)
 
 static inline bool pte_valid(uint64_t pte)
 {

@@ -70,6 +70,8 @@ static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
  * a busy entry frozen with the table it sits in (variant.h, frozen_val).
  */
 #define FMT_FROZEN_BIT (1ull << 62)
+/* ... and bit 61 a frozen table entry, whose address bits stay (variant.h, frozen_table). */
+#define FMT_FROZEN_TABLE_BIT (1ull << 61)
 
 static inline bool pte_valid(uint64_t pte)
 {
