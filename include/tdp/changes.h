@@ -51,8 +51,11 @@
  * reports nothing. In shared mode a call that returns -TDP_EAGAIN or
  * -TDP_ENOMEM after part of its work has reported exactly that part, which
  * stays done. In shared mode the tables a map unlinks are emptied (each
- * entry swapped to the busy value, each leaf reported removed) before the
- * leaf replacing them is reported, so tdp_free_unlinked reports nothing.
+ * entry swapped to a busy value, each leaf reported removed) before the
+ * leaf replacing them is reported, so tdp_free_unlinked reports nothing; an
+ * entry another call held busy then (break-before-make) is reported removed
+ * by that call, whose change is dropped (a split or protect then reports a
+ * plain REMOVE of that block).
  *
  * Cost: with changes NULL, one predictable branch per entry write. With it
  * set, one call per changed leaf, and the leaves of removed tables are read

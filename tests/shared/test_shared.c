@@ -451,6 +451,7 @@ static bool chg_leaf_ok(struct sh *s, const struct tdp_change *c, const struct t
 static bool chg_ok(struct sh *s, const struct tdp_change *c, const struct tdp_entry **ep, int *dp)
 {
 	const struct tdp_entry *e;
+	bool plain_remove;
 	int d;
 
 	if (!exp_op)
@@ -486,18 +487,24 @@ static bool chg_ok(struct sh *s, const struct tdp_change *c, const struct tdp_en
 	default:
 		return chg_fail(s, c, "no such kind");
 	}
-	/* what each call may report */
+	/*
+	 * What each call may report. A split or protect that had taken a block
+	 * busy (break-before-make) when another thread's map unlinked the table
+	 * holding it reports that block removed, not reshaped (sh_swap): the
+	 * map's freeze cannot know what the busy entry held.
+	 */
+	plain_remove = c->kind == TDP_CHANGE_REMOVE && !c->reshape;
 	switch (c->op) {
 	case TDP_OP_FAULT:
 		if (c->kind != TDP_CHANGE_ADD || c->reshape)
 			return chg_fail(s, c, "a fault only adds a leaf where none was");
 		break;
 	case TDP_OP_SPLIT:
-		if (!c->reshape)
+		if (!c->reshape && !plain_remove)
 			return chg_fail(s, c, "a split keeps every translation (reshape)");
 		break;
 	case TDP_OP_PROTECT:
-		if (!c->reshape && c->kind != TDP_CHANGE_UPDATE)
+		if (!c->reshape && c->kind != TDP_CHANGE_UPDATE && !plain_remove)
 			return chg_fail(s, c, "a protect updates leaves, or splits edge blocks (reshape)");
 		break;
 	case TDP_OP_UNMAP:
