@@ -26,6 +26,7 @@
 #include <tdp/walk.h>
 #include <tdp/x86.h>
 #include <tdp/arm64.h>
+#include <tdp/changes.h>
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)
@@ -99,7 +100,12 @@ static struct {
 	struct tdp_pgtable pgt;
 } sf_left;
 
-static inline void sf_init(struct sf *f, const struct sf_cfg *c, bool shared)
+/*
+ * sf_init with change reports (tdp/changes.h) configured: ops and ctx go to
+ * tdp_config.changes and changes_ctx before the table is created (NULL: none).
+ */
+static inline void sf_init_changes(struct sf *f, const struct sf_cfg *c, bool shared,
+				   const struct tdp_change_ops *ops, void *ctx)
 {
 	memset(f, 0, sizeof(*f));
 	f->c = c;
@@ -120,6 +126,8 @@ static inline void sf_init(struct sf *f, const struct sf_cfg *c, bool shared)
 		assert_int_equal(tdp_tk_epoch_config(f->ep, &f->cfg), 0);
 		f->cfg.flags |= TDP_CFG_SHARED;
 	}
+	f->cfg.changes = ops;
+	f->cfg.changes_ctx = ctx;
 	assert_int_equal(tdp_pgtable_init(&f->pgt, &f->cfg), 0);
 	if (f->ep)
 		tdp_tk_epoch_attach(f->ep, &f->pgt);
@@ -129,6 +137,11 @@ static inline void sf_init(struct sf *f, const struct sf_cfg *c, bool shared)
 	sf_left.pool = f->pool;
 	sf_left.ep = f->ep;
 	sf_left.pgt = f->pgt;
+}
+
+static inline void sf_init(struct sf *f, const struct sf_cfg *c, bool shared)
+{
+	sf_init_changes(f, c, shared, NULL, NULL);
 }
 
 /* Destroy; nothing may leak and the pool must have seen no bad free. */
