@@ -70,12 +70,16 @@ struct sf {
 	uint64_t blk; /* level-1 size */
 	size_t nfl;   /* flush_range calls since the last sf_fl_reset */
 	struct sf_flush fl[SF_MAX_FLUSHES];
+	/* optional, called from flush_all (a test playing the hardware until the flush) */
+	void (*on_flush_all)(struct sf *f);
 };
 
 static void sf_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables)
 {
 	struct sf *f = ctx;
 
+	if (!f)
+		return;
 	if (f->nfl < SF_MAX_FLUSHES)
 		f->fl[f->nfl] = (struct sf_flush){ gpa, size, level, tables };
 	f->nfl++;
@@ -83,7 +87,10 @@ static void sf_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, bo
 
 static void sf_flush_all(void *ctx)
 {
-	(void)ctx;
+	struct sf *f = ctx;
+
+	if (f && f->on_flush_all)
+		f->on_flush_all(f);
 }
 
 static const struct tdp_tlb_ops sf_tlb = { sf_flush_range, sf_flush_all };
@@ -170,6 +177,8 @@ static inline int sf_teardown(void **state)
 	if (!sf_left.live)
 		return 0;
 	sf_left.live = false;
+	/* the body's struct sf, the TLB callbacks' context, is gone */
+	sf_left.pgt.cfg.tlb_ctx = NULL;
 	if (sf_left.ep)
 		tdp_tk_epoch_reclaim(sf_left.ep);
 	tdp_pgtable_destroy(&sf_left.pgt);

@@ -21,12 +21,15 @@
  *   clearing A: D stays.
  * - t_dirty: tdp_collect_dirty: A set during the write clearing D: A stays,
  *   D is cleared, the pages are reported.
- * - t_removal: with change reports, D set just before the removal write of
- *   tdp_unmap (one leaf; a range; a whole table of pages), tdp_zap (pages;
- *   a block), a tdp_map giving a leaf another output address and a tdp_map
- *   putting a block where a table of pages was: the REMOVE (or UPDATE)
- *   report of that leaf says old.dirty. tdp_pgtable_destroy: D set before
- *   the call is reported.
+ * - t_rm_*: with change reports, D set just before the removal write of
+ *   tdp_unmap (one page or block: the one-leaf path; a range; a whole table
+ *   of pages, whose leaves are swapped out one by one), tdp_zap (pages; a
+ *   block), a tdp_map giving leaves another output address (one page; a
+ *   range; a block) and a tdp_map putting a block where a table of pages
+ *   was: the REMOVE (or UPDATE) report of that leaf says old.dirty, every
+ *   other leaf removed is reported clean, each once. tdp_pgtable_destroy:
+ *   D set before the call, and D set from its flush_all (the hardware writes
+ *   until the flush), are reported.
  * - t_map_same_output: a tdp_map that changes only the permissions or
  *   software bits of a leaf (one page; a larger range; a block): D set
  *   during the write stays in the new leaf.
@@ -250,20 +253,22 @@ static void t_dirty(void **state)
 /*
  * The reports since cr_reset hold exactly `n` leaf removals (REMOVE, or an
  * UPDATE to another output address) of op `op`, none reshape, each covering
- * one leaf once, and the one of the leaf at `dirty_gpa` says old.dirty while
- * all others say clean.
+ * one leaf once; those of the leaves at dirty[0..nd) say old.dirty (one
+ * each), all others say clean.
  */
-static void expect_removals(const struct sf *f, enum tdp_op op, size_t n, uint64_t dirty_gpa,
-			    const char *what)
+static void expect_removals(const struct sf *f, enum tdp_op op, size_t n, const uint64_t *dirty,
+			    size_t nd, const char *what)
 {
-	size_t removals = 0, dirty = 0;
+	size_t removals = 0, hits[4] = { 0 };
 
+	assert_true(nd <= 4);
 	if (cr.n > CR_MAX)
 		fail_msg("%s: %zu reports, more than recorded", what, cr.n);
 	for (size_t i = 0; i < cr.n; i++) {
 		const struct tdp_change *c = &cr.r[i];
 		bool removal = c->kind == TDP_CHANGE_REMOVE ||
 			       (c->kind == TDP_CHANGE_UPDATE && c->old.pa != c->new.pa);
+		bool want = false;
 
 		if (!removal)
 			continue;
@@ -274,110 +279,198 @@ static void expect_removals(const struct sf *f, enum tdp_op op, size_t n, uint64
 				 c->reshape);
 		}
 		removals++;
-		if (dirty_gpa - c->old.addr < c->old.size) {
-			if (!c->old.dirty) {
-				cr_print();
-				fail_msg("%s [%s%s]: the leaf at 0x%llx the hardware dirtied during "
-					 "the write is reported clean (report #%zu, %s)", what,
-					 f->c->name, f->shared ? ", shared" : "", ULL(dirty_gpa), i,
-					 cr_kind_name(c->kind));
+		for (size_t d = 0; d < nd; d++) {
+			if (dirty[d] - c->old.addr < c->old.size) {
+				want = true;
+				hits[d]++;
 			}
-			dirty++;
-		} else if (c->old.dirty) {
+		}
+		if (c->old.dirty != want) {
 			cr_print();
-			fail_msg("%s [%s]: clean leaf at 0x%llx reported dirty", what, f->c->name,
-				 ULL(c->old.addr));
+			fail_msg("%s [%s%s]: the leaf at 0x%llx is reported %s (report #%zu, %s)%s",
+				 what, f->c->name, f->shared ? ", shared" : "", ULL(c->old.addr),
+				 c->old.dirty ? "dirty" : "clean", i, cr_kind_name(c->kind),
+				 want ? ": the hardware dirtied it" : "");
 		}
 	}
-	if (removals != n || dirty != 1) {
+	for (size_t d = 0; d < nd; d++) {
+		if (hits[d] != 1) {
+			cr_print();
+			fail_msg("%s [%s%s]: the dirtied leaf at 0x%llx is in %zu removals", what,
+				 f->c->name, f->shared ? ", shared" : "", ULL(dirty[d]), hits[d]);
+		}
+	}
+	if (removals != n) {
 		cr_print();
-		fail_msg("%s [%s%s]: %zu removals (expected %zu), %zu of the dirtied leaf "
-			 "(expected 1)", what, f->c->name, f->shared ? ", shared" : "", removals, n,
-			 dirty);
+		fail_msg("%s [%s%s]: %zu removals, expected %zu", what, f->c->name,
+			 f->shared ? ", shared" : "", removals, n);
 	}
 }
 
-static void t_removal(void **state)
+/* One removal: the leaf at gpa dirtied during the write must be reported dirty. */
+#define ONE_DIRTY(f, op, n, gpa, what)                                      \
+	do {                                                                \
+		const uint64_t one_dirty_[1] = { (gpa) };                   \
+		expect_removals((f), (op), (n), one_dirty_, 1, (what));     \
+	} while (0)
+
+static void rm_init(struct sf *f, void **state)
 {
 	const struct param *pr = *state;
-	struct tdp_zap_result zr;
-	uint64_t P, B, D, T;
+
+	sf_init_changes(f, pr->c, pr->shared, &cr_ops, NULL);
+}
+
+/* tdp_unmap of one page: the one-leaf path */
+static void t_rm_unmap_one(void **state)
+{
 	struct sf f;
 
-	sf_init_changes(&f, pr->c, pr->shared, &cr_ops, NULL);
-	P = f.P;
-	B = f.blk;
-	D = sf_dbit(&f);
-	T = G0 + 4 * B; /* where a table of pages goes */
-
-	/* tdp_unmap of one page: the one-leaf path */
-	assert_int_equal(tdp_map(&f.pgt, G0, H0, 4 * P, TDP_PROT_RW, 0, NULL), 0);
-	hw_arm(&f, G0 + P, D);
+	rm_init(&f, state);
+	assert_int_equal(tdp_map(&f.pgt, G0, H0, 4 * f.P, TDP_PROT_RW, 0, NULL), 0);
+	hw_arm(&f, G0 + f.P, sf_dbit(&f));
 	cr_reset();
-	assert_int_equal(tdp_unmap(&f.pgt, G0 + P, P, NULL), 0);
+	assert_int_equal(tdp_unmap(&f.pgt, G0 + f.P, f.P, NULL), 0);
 	hw_expect_fired(&f, "unmap of one page");
-	expect_removals(&f, TDP_OP_UNMAP, 1, G0 + P, "unmap of one page");
-
-	/* tdp_unmap of a range of pages */
-	hw_arm(&f, G0 + 2 * P, D);
+	ONE_DIRTY(&f, TDP_OP_UNMAP, 1, G0 + f.P, "unmap of one page");
+	/* the same for a block */
+	assert_int_equal(tdp_map(&f.pgt, G0 + 2 * f.blk, H0, f.blk, TDP_PROT_RW, 0, NULL), 0);
+	hw_arm(&f, G0 + 2 * f.blk, sf_dbit(&f));
 	cr_reset();
-	assert_int_equal(tdp_unmap(&f.pgt, G0, 4 * P, NULL), 0);
+	assert_int_equal(tdp_unmap(&f.pgt, G0 + 2 * f.blk, f.blk, NULL), 0);
+	hw_expect_fired(&f, "unmap of one block");
+	ONE_DIRTY(&f, TDP_OP_UNMAP, 1, G0 + 2 * f.blk, "unmap of one block");
+	sf_fini(&f);
+}
+
+/* tdp_unmap of a range of pages */
+static void t_rm_unmap_range(void **state)
+{
+	struct sf f;
+
+	rm_init(&f, state);
+	assert_int_equal(tdp_map(&f.pgt, G0, H0, 4 * f.P, TDP_PROT_RW, 0, NULL), 0);
+	hw_arm(&f, G0 + 2 * f.P, sf_dbit(&f));
+	cr_reset();
+	assert_int_equal(tdp_unmap(&f.pgt, G0, 3 * f.P, NULL), 0);
 	hw_expect_fired(&f, "unmap of a range");
-	expect_removals(&f, TDP_OP_UNMAP, 3, G0 + 2 * P, "unmap of a range");
+	ONE_DIRTY(&f, TDP_OP_UNMAP, 3, G0 + 2 * f.P, "unmap of a range");
+	sf_fini(&f);
+}
 
-	/* tdp_unmap of a whole table of pages: its leaves are swapped out one by one */
-	assert_int_equal(tdp_map(&f.pgt, T, H0 + 4 * B, B, TDP_PROT_RW, TDP_MAP_MAX_LEVEL(0), NULL),
-			 0);
-	hw_arm(&f, T + 7 * P, D);
+/* tdp_unmap of a whole table of pages: the table goes, its leaves swapped out one by one */
+static void t_rm_unmap_table(void **state)
+{
+	struct sf f;
+
+	rm_init(&f, state);
+	assert_int_equal(tdp_map(&f.pgt, G0, H0, f.blk, TDP_PROT_RW, TDP_MAP_MAX_LEVEL(0), NULL), 0);
+	hw_arm(&f, G0 + 7 * f.P, sf_dbit(&f));
 	cr_reset();
-	assert_int_equal(tdp_unmap(&f.pgt, T, B, NULL), 0);
+	assert_int_equal(tdp_unmap(&f.pgt, G0, f.blk, NULL), 0);
 	hw_expect_fired(&f, "unmap of a whole table");
-	expect_removals(&f, TDP_OP_UNMAP, B / P, T + 7 * P, "unmap of a whole table");
+	ONE_DIRTY(&f, TDP_OP_UNMAP, f.blk / f.P, G0 + 7 * f.P, "unmap of a whole table");
+	sf_fini(&f);
+}
 
-	/* tdp_zap of pages, then of a block */
-	assert_int_equal(tdp_map(&f.pgt, G0, H0, 4 * P, TDP_PROT_RW, 0, NULL), 0);
-	hw_arm(&f, G0 + 3 * P, D);
+/* tdp_zap of pages, then of a block */
+static void t_rm_zap(void **state)
+{
+	struct tdp_zap_result zr;
+	struct sf f;
+
+	rm_init(&f, state);
+	assert_int_equal(tdp_map(&f.pgt, G0, H0, 4 * f.P, TDP_PROT_RW, 0, NULL), 0);
+	hw_arm(&f, G0 + 3 * f.P, sf_dbit(&f));
 	cr_reset();
-	assert_int_equal(tdp_zap(&f.pgt, G0, 4 * P, 0, &zr), 0);
+	assert_int_equal(tdp_zap(&f.pgt, G0, 4 * f.P, 0, &zr), 0);
 	hw_expect_fired(&f, "zap of pages");
-	expect_removals(&f, TDP_OP_ZAP, 4, G0 + 3 * P, "zap of pages");
-	assert_int_equal(tdp_map(&f.pgt, G0 + 2 * B, H0 + 2 * B, B, TDP_PROT_RW, 0, NULL), 0);
-	hw_arm(&f, G0 + 2 * B, D);
+	ONE_DIRTY(&f, TDP_OP_ZAP, 4, G0 + 3 * f.P, "zap of pages");
+	assert_int_equal(tdp_map(&f.pgt, G0 + 2 * f.blk, H0, f.blk, TDP_PROT_RW, 0, NULL), 0);
+	hw_arm(&f, G0 + 2 * f.blk, sf_dbit(&f));
 	cr_reset();
-	assert_int_equal(tdp_zap(&f.pgt, G0 + 2 * B, B, 0, &zr), 0);
+	assert_int_equal(tdp_zap(&f.pgt, G0 + 2 * f.blk, f.blk, 0, &zr), 0);
 	hw_expect_fired(&f, "zap of a block");
-	expect_removals(&f, TDP_OP_ZAP, 1, G0 + 2 * B, "zap of a block");
+	ONE_DIRTY(&f, TDP_OP_ZAP, 1, G0 + 2 * f.blk, "zap of a block");
+	sf_fini(&f);
+}
 
-	/* tdp_map giving a page, then a block, another output address */
-	assert_int_equal(tdp_map(&f.pgt, G0, H0, 4 * P, TDP_PROT_RW, 0, NULL), 0);
-	hw_arm(&f, G0 + P, D);
+/* tdp_map giving a page (exactly, and within a larger map), then a block, another output */
+static void t_rm_map_other(void **state)
+{
+	const uint64_t far = 16 * GiB;
+	struct sf f;
+
+	rm_init(&f, state);
+	assert_int_equal(tdp_map(&f.pgt, G0, H0, 4 * f.P, TDP_PROT_RW, 0, NULL), 0);
+	hw_arm(&f, G0 + f.P, sf_dbit(&f));
 	cr_reset();
-	assert_int_equal(tdp_map(&f.pgt, G0 + P, H0 + 16 * B, P, TDP_PROT_RW, 0, NULL), 0);
+	assert_int_equal(tdp_map(&f.pgt, G0 + f.P, far, f.P, TDP_PROT_RW, 0, NULL), 0);
 	hw_expect_fired(&f, "map of a page to another output");
-	expect_removals(&f, TDP_OP_MAP, 1, G0 + P, "map of a page to another output");
-	sf_expect_ad(&f, G0 + P, 0, "map of a page to another output: the new leaf");
-	assert_int_equal(tdp_map(&f.pgt, G0 + 2 * B, H0 + 2 * B, B, TDP_PROT_RW, 0, NULL), 0);
-	hw_arm(&f, G0 + 2 * B, D);
+	ONE_DIRTY(&f, TDP_OP_MAP, 1, G0 + f.P, "map of a page to another output");
+	sf_expect_ad(&f, G0 + f.P, 0, "map of a page to another output: the new leaf");
+	hw_arm(&f, G0 + 2 * f.P, sf_dbit(&f));
 	cr_reset();
-	assert_int_equal(tdp_map(&f.pgt, G0 + 2 * B, H0 + 32 * B, B, TDP_PROT_RW, 0, NULL), 0);
-	hw_expect_fired(&f, "map of a block to another output");
-	expect_removals(&f, TDP_OP_MAP, 1, G0 + 2 * B, "map of a block to another output");
-
-	/* tdp_map of a block where a table of pages was */
-	assert_int_equal(tdp_map(&f.pgt, T, H0 + 4 * B, B, TDP_PROT_RW, TDP_MAP_MAX_LEVEL(0), NULL),
+	assert_int_equal(tdp_map(&f.pgt, G0, far + 4 * f.P, 4 * f.P, TDP_PROT_RW, 0, NULL), 0);
+	hw_expect_fired(&f, "map of pages to another output");
+	ONE_DIRTY(&f, TDP_OP_MAP, 4, G0 + 2 * f.P, "map of pages to another output");
+	assert_int_equal(tdp_map(&f.pgt, G0 + 2 * f.blk, H0, f.blk, TDP_PROT_RW, 0, NULL), 0);
+	hw_arm(&f, G0 + 2 * f.blk, sf_dbit(&f));
+	cr_reset();
+	assert_int_equal(tdp_map(&f.pgt, G0 + 2 * f.blk, far + f.blk, f.blk, TDP_PROT_RW, 0, NULL),
 			 0);
-	hw_arm(&f, T + 9 * P, D);
-	cr_reset();
-	assert_int_equal(tdp_map(&f.pgt, T, H0 + 8 * B, B, TDP_PROT_RW, 0, NULL), 0);
-	hw_expect_fired(&f, "map of a block over a table");
-	expect_removals(&f, TDP_OP_MAP, B / P, T + 9 * P, "map of a block over a table");
+	hw_expect_fired(&f, "map of a block to another output");
+	ONE_DIRTY(&f, TDP_OP_MAP, 1, G0 + 2 * f.blk, "map of a block to another output");
+	sf_fini(&f);
+}
 
-	/* destroy: reads the leaves after its flush_all; D set before the call */
-	sf_hw_set(&f, G0 + 3 * P, D);
+/* tdp_map of a block where a table of pages was */
+static void t_rm_map_block_over_table(void **state)
+{
+	struct sf f;
+
+	rm_init(&f, state);
+	assert_int_equal(tdp_map(&f.pgt, G0, H0, f.blk, TDP_PROT_RW, TDP_MAP_MAX_LEVEL(0), NULL), 0);
+	hw_arm(&f, G0 + 9 * f.P, sf_dbit(&f));
+	cr_reset();
+	assert_int_equal(tdp_map(&f.pgt, G0, H0 + 8 * f.blk, f.blk, TDP_PROT_RW, 0, NULL), 0);
+	hw_expect_fired(&f, "map of a block over a table");
+	ONE_DIRTY(&f, TDP_OP_MAP, f.blk / f.P, G0 + 9 * f.P, "map of a block over a table");
+	sf_fini(&f);
+}
+
+/* destroy: the leaves are read after its flush_all, so D set until then is reported */
+static uint64_t *dirty_at_flush_all;
+
+static void set_dirty_at_flush_all(struct sf *f)
+{
+	if (dirty_at_flush_all)
+		*dirty_at_flush_all |= sf_dbit(f);
+	dirty_at_flush_all = NULL;
+}
+
+static void t_rm_destroy(void **state)
+{
+	uint64_t dirty[3];
+	struct sf f;
+
+	rm_init(&f, state);
+	assert_int_equal(tdp_map(&f.pgt, G0, H0, 4 * f.P, TDP_PROT_RW, 0, NULL), 0);
+	assert_int_equal(tdp_map(&f.pgt, G0 + 2 * f.blk, H0 + 2 * f.blk, 2 * f.blk, TDP_PROT_RW, 0,
+				 NULL), 0);
+	dirty[0] = G0 + 3 * f.P;
+	dirty[1] = G0 + 3 * f.blk;
+	dirty[2] = G0 + f.P;
+	sf_hw_set(&f, dirty[0], sf_dbit(&f));
+	sf_hw_set(&f, dirty[1], sf_dbit(&f));
+	/* the hardware still writes until the flush */
+	dirty_at_flush_all = sf_leaf_must(&f, dirty[2]);
+	f.on_flush_all = set_dirty_at_flush_all;
 	cr_reset();
 	sf_fini(&f);
-	/* left: pages 0, 1, 2, 3, the block at G0 + 2B, the block at T */
-	expect_removals(&f, TDP_OP_DESTROY, 6, G0 + 3 * P, "destroy");
+	if (dirty_at_flush_all)
+		fail_msg("destroy [%s]: no flush_all", f.c->name);
+	expect_removals(&f, TDP_OP_DESTROY, 6, dirty, 3, "destroy");
 }
 
 /* ------------------------------------------------------------------ */
@@ -422,7 +515,7 @@ static void t_map_same_output(void **state)
 
 /* ------------------------------------------------------------------ */
 
-#define NR_CASES 5
+#define NR_CASES 11
 
 int main(void)
 {
@@ -433,7 +526,13 @@ int main(void)
 		{ "t_protect", t_protect },
 		{ "t_young", t_young },
 		{ "t_dirty", t_dirty },
-		{ "t_removal", t_removal },
+		{ "t_rm_unmap_one", t_rm_unmap_one },
+		{ "t_rm_unmap_range", t_rm_unmap_range },
+		{ "t_rm_unmap_table", t_rm_unmap_table },
+		{ "t_rm_zap", t_rm_zap },
+		{ "t_rm_map_other", t_rm_map_other },
+		{ "t_rm_map_block_over_table", t_rm_map_block_over_table },
+		{ "t_rm_destroy", t_rm_destroy },
 		{ "t_map_same_output", t_map_same_output },
 	};
 	static struct param params[NR_CFGS * 2];
