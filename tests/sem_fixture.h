@@ -177,10 +177,12 @@ static inline int sf_teardown(void **state)
 	if (!sf_left.live)
 		return 0;
 	sf_left.live = false;
-	/* the body's struct sf, the TLB callbacks' context, is gone */
+	/* the body's struct sf (the TLB callbacks' context, the table the epoch knows) is gone */
 	sf_left.pgt.cfg.tlb_ctx = NULL;
-	if (sf_left.ep)
+	if (sf_left.ep) {
+		tdp_tk_epoch_attach(sf_left.ep, &sf_left.pgt);
 		tdp_tk_epoch_reclaim(sf_left.ep);
+	}
 	tdp_pgtable_destroy(&sf_left.pgt);
 	if (sf_left.ep)
 		tdp_tk_epoch_delete(sf_left.ep);
