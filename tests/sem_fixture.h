@@ -26,6 +26,7 @@
 #include <tdp/walk.h>
 #include <tdp/x86.h>
 #include <tdp/arm64.h>
+#include <tdp/changes.h>
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)
@@ -69,12 +70,16 @@ struct sf {
 	uint64_t blk; /* level-1 size */
 	size_t nfl;   /* flush_range calls since the last sf_fl_reset */
 	struct sf_flush fl[SF_MAX_FLUSHES];
+	/* optional, called from flush_all (a test playing the hardware until the flush) */
+	void (*on_flush_all)(struct sf *f);
 };
 
 static void sf_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables)
 {
 	struct sf *f = ctx;
 
+	if (!f)
+		return;
 	if (f->nfl < SF_MAX_FLUSHES)
 		f->fl[f->nfl] = (struct sf_flush){ gpa, size, level, tables };
 	f->nfl++;
@@ -82,7 +87,10 @@ static void sf_flush_range(void *ctx, uint64_t gpa, uint64_t size, int level, bo
 
 static void sf_flush_all(void *ctx)
 {
-	(void)ctx;
+	struct sf *f = ctx;
+
+	if (f && f->on_flush_all)
+		f->on_flush_all(f);
 }
 
 static const struct tdp_tlb_ops sf_tlb = { sf_flush_range, sf_flush_all };
@@ -99,7 +107,12 @@ static struct {
 	struct tdp_pgtable pgt;
 } sf_left;
 
-static inline void sf_init(struct sf *f, const struct sf_cfg *c, bool shared)
+/*
+ * sf_init with change reports (tdp/changes.h) configured: ops and ctx go to
+ * tdp_config.changes and changes_ctx before the table is created (NULL: none).
+ */
+static inline void sf_init_changes(struct sf *f, const struct sf_cfg *c, bool shared,
+				   const struct tdp_change_ops *ops, void *ctx)
 {
 	memset(f, 0, sizeof(*f));
 	f->c = c;
@@ -120,6 +133,8 @@ static inline void sf_init(struct sf *f, const struct sf_cfg *c, bool shared)
 		assert_int_equal(tdp_tk_epoch_config(f->ep, &f->cfg), 0);
 		f->cfg.flags |= TDP_CFG_SHARED;
 	}
+	f->cfg.changes = ops;
+	f->cfg.changes_ctx = ctx;
 	assert_int_equal(tdp_pgtable_init(&f->pgt, &f->cfg), 0);
 	if (f->ep)
 		tdp_tk_epoch_attach(f->ep, &f->pgt);
@@ -129,6 +144,11 @@ static inline void sf_init(struct sf *f, const struct sf_cfg *c, bool shared)
 	sf_left.pool = f->pool;
 	sf_left.ep = f->ep;
 	sf_left.pgt = f->pgt;
+}
+
+static inline void sf_init(struct sf *f, const struct sf_cfg *c, bool shared)
+{
+	sf_init_changes(f, c, shared, NULL, NULL);
 }
 
 /* Destroy; nothing may leak and the pool must have seen no bad free. */
@@ -157,8 +177,12 @@ static inline int sf_teardown(void **state)
 	if (!sf_left.live)
 		return 0;
 	sf_left.live = false;
-	if (sf_left.ep)
+	/* the body's struct sf (the TLB callbacks' context, the table the epoch knows) is gone */
+	sf_left.pgt.cfg.tlb_ctx = NULL;
+	if (sf_left.ep) {
+		tdp_tk_epoch_attach(sf_left.ep, &sf_left.pgt);
 		tdp_tk_epoch_reclaim(sf_left.ep);
+	}
 	tdp_pgtable_destroy(&sf_left.pgt);
 	if (sf_left.ep)
 		tdp_tk_epoch_delete(sf_left.ep);
