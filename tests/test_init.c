@@ -198,6 +198,14 @@ static void t_init_invalid(struct tk_fx *fx)
 	tk_config(env, &cfg, 12, 40, 40);
 	cfg.tlb = NULL;
 	expect_init_fails(env, &cfg, -TDP_EINVAL, "tlb NULL");
+	{
+		/* change ops given without their callback */
+		static const struct tdp_change_ops no_cb = { NULL };
+
+		tk_config(env, &cfg, 12, 40, 40);
+		cfg.changes = &no_cb;
+		expect_init_fails(env, &cfg, -TDP_EINVAL, "changes without leaf_changed");
+	}
 	mm = tk_mm_linear;
 	mm.zalloc_table = NULL;
 	tk_config(env, &cfg, 12, 40, 40);
