@@ -68,7 +68,7 @@ void *page_alloc(size_t size);
 void page_free(void *p, size_t size);
 size_t page_pool_in_use(void);
 void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
+void *memcpy(void *restrict d, const void *restrict s, size_t n);
 
 /* Host memory is identity mapped: a physical address is its own pointer. */
 static inline volatile uint32_t *hpa_ptr(uint64_t hpa)

@@ -56,23 +56,3 @@ size_t page_pool_in_use(void)
 {
 	return in_use;
 }
-
-/* The compiler may call these for struct copies and clears. */
-void *memset(void *d, int c, size_t n)
-{
-	unsigned char *p = d;
-
-	while (n--)
-		*p++ = (unsigned char)c;
-	return d;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-	unsigned char *p = d;
-	const unsigned char *q = s;
-
-	while (n--)
-		*p++ = *q++;
-	return d;
-}

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The two functions GCC may call on its own even in a freestanding build
- * (struct initialisation and copies). Byte loops: with the EL2 MMU off all
- * memory is Device memory, where only aligned accesses are allowed.
+ * (struct initialisation and copies), shared by the three test hypervisors.
+ * Volatile byte loops: on arm64 with the EL2 MMU off all memory is Device
+ * memory, where only aligned accesses are allowed, and a plain loop could be
+ * turned back into a call to memset itself.
  */
 #include <stddef.h>
 
