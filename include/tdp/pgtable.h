@@ -82,6 +82,18 @@ struct tdp_config {
 	/* Optional: every leaf that appears, changes or goes away (tdp/changes.h). */
 	const struct tdp_change_ops *changes;
 	void *changes_ctx;
+	/*
+	 * Optional: why a call refused. Called once, just before a call on this
+	 * table (or tdp_pgtable_init with this configuration) returns
+	 * -TDP_EINVAL, -TDP_ERANGE, -TDP_ENOMEM or -TDP_EOPNOTSUPP, with that
+	 * (negative) code and the check that gave it. Not called for outcomes a caller
+	 * expects (-TDP_ENOENT, -TDP_EEXIST, -TDP_EAGAIN), nor for a table
+	 * pointer that is NULL or not initialised, whose configuration is not
+	 * known. It runs under the caller's lock, in shared mode on any thread;
+	 * a debug build may log from it, release builds usually leave it NULL.
+	 */
+	void (*refused)(void *ctx, int err, enum tdp_reason reason);
+	void *refused_ctx;
 };
 
 /* Derived once at init; read-only afterwards. */

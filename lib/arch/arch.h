@@ -9,6 +9,8 @@
 
 #include <tdp/tdp.h>
 
+#include "core/refuse.h"
+
 /*
  * Validate an arm64 configuration and derive its geometry. Returns 0 or
  * -TDP_EINVAL (including a granule this build left out: -Darm64_granules).

@@ -16,7 +16,7 @@ TDP_INTERNAL int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, b
 	bool any = false;
 
 	if (!fmt_ad_enabled(p))
-		return -TDP_EOPNOTSUPP;
+		return REFUSE(&p->cfg, TDP_EOPNOTSUPP, TDP_REASON_NO_AD);
 	for (it_start(&it, p, gpa, gpa + size, 0); it.valid; it_next(&it, true)) {
 		uint64_t *first = it.ptep, n = 1;
 
@@ -64,7 +64,7 @@ TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, u
 	struct gather g;
 
 	if (!fmt_ad_enabled(p))
-		return -TDP_EOPNOTSUPP;
+		return REFUSE(&p->cfg, TDP_EOPNOTSUPP, TDP_REASON_NO_AD);
 	gather_init_mode(&g, sh_on(p), 0);
 	for (it_start(&it, p, gpa, e, 0); it.valid; it_next(&it, true)) {
 		unsigned int l = it.level;
@@ -114,13 +114,13 @@ TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, u
 #else
 TDP_INTERNAL int fmt_young(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, bool *young)
 {
-	(void)p, (void)gpa, (void)size, (void)young;
-	return -TDP_EOPNOTSUPP;
+	(void)gpa, (void)size, (void)young;
+	return REFUSE(&p->cfg, TDP_EOPNOTSUPP, TDP_REASON_NO_AD);
 }
 
 TDP_INTERNAL int fmt_dirty(struct tdp_pgtable *p, uint64_t gpa, uint64_t size, uint64_t *bitmap)
 {
-	(void)p, (void)gpa, (void)size, (void)bitmap;
-	return -TDP_EOPNOTSUPP;
+	(void)gpa, (void)size, (void)bitmap;
+	return REFUSE(&p->cfg, TDP_EOPNOTSUPP, TDP_REASON_NO_AD);
 }
 #endif

@@ -6,6 +6,8 @@
 #include "core/budget.h"
 #include "core/formats.h"
 #include "core/mem.h"
+#include "core/range.h"
+#include "core/refuse.h"
 
 /*
  * VCALL(pgt, op, args...): op of the table's variant.
@@ -46,27 +48,19 @@ static uint64_t page_mask(const struct tdp_pgtable *pgt)
 	return (1ull << pgt->geo.page_shift) - 1;
 }
 
-/* A non-empty, page-aligned [gpa, gpa + size) inside the input range. */
-static inline __attribute__((always_inline)) int check_in(const struct tdp_pgtable *pgt,
-							 uint64_t gpa, uint64_t size)
-{
-	if (!pgt_ok(pgt))
-		return -TDP_EINVAL;
-	if (size == 0 || ((gpa | size) & page_mask(pgt)))
-		return -TDP_EINVAL;
-	if (gpa + size < gpa || gpa + size > (1ull << pgt->cfg.ia_bits))
-		return -TDP_ERANGE;
-	return 0;
-}
+#define check_in tdp__range_check
 
 static int check_out(const struct tdp_pgtable *pgt, uint64_t hpa, uint64_t size)
 {
 	if (hpa & page_mask(pgt))
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_HPA_ALIGN);
 	if (hpa + size < hpa || hpa + size > (1ull << pgt->cfg.oa_bits))
-		return -TDP_ERANGE;
+		return REFUSE(&pgt->cfg, TDP_ERANGE, TDP_REASON_HPA_RANGE);
 	return 0;
 }
+
+/* A NULL argument of a call on a valid table. */
+#define REFUSE_NULL(pgt) REFUSE(&(pgt)->cfg, TDP_EINVAL, TDP_REASON_NULL)
 
 /*
  * Bits 12..15 carry format-specific attributes; the format's map decides
@@ -114,19 +108,21 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 	const struct tdp_mm_ops *mm;
 	int ret;
 
-	if (!pgt || !cfg)
+	if (!cfg)
 		return -TDP_EINVAL;
+	if (!pgt)
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_NULL);
 	mm = cfg->mm;
 	if (!mm || !mm->zalloc_table || !mm->free_table || !cfg->tlb || !cfg->tlb->flush_range ||
 	    !cfg->tlb->flush_all || !mm->virt_to_phys != !mm->phys_to_virt)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_OPS);
 	/* bits 16.. are the format-neutral modes; the format checks its own */
 	if (cfg->flags & ~(TDP_CFG_FORMAT_MASK | TDP_CFG_SHARED))
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_FLAGS);
 	if ((cfg->flags & TDP_CFG_SHARED) && !mm->defer_free_table)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_SHARED);
 	if (cfg->changes && !cfg->changes->leaf_changed)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_CHANGES);
 	switch (cfg->format) {
 #if TDP_HAVE_ARM64
 	case TDP_FORMAT_ARM64_S2:
@@ -147,7 +143,7 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 		break;
 #endif
 	default:
-		ret = -TDP_EINVAL;
+		ret = REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_FORMAT);
 		break;
 	}
 	if (ret)
@@ -158,14 +154,14 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg)
 	pgt->geo = geo;
 	pgt->root = mm->zalloc_table(cfg->mm_ctx, geo.root_size);
 	if (!pgt->root)
-		return -TDP_ENOMEM;
+		return REFUSE(cfg, TDP_ENOMEM, TDP_REASON_ALLOC);
 	pgt->root_pa = tdp_va_to_pa(pgt, pgt->root);
 	/* The hardware needs the root aligned to its size and addressable. */
 	if ((pgt->root_pa & (geo.root_size - 1)) ||
 	    pgt->root_pa + geo.root_size > (1ull << cfg->oa_bits)) {
 		mm->free_table(cfg->mm_ctx, pgt->root, geo.root_size);
 		pgt->root = NULL;
-		return -TDP_ERANGE;
+		return REFUSE(cfg, TDP_ERANGE, TDP_REASON_ROOT_ADDRESS);
 	}
 	pgt->fops = fops;
 	VCALL(pgt, prepare, pgt);
@@ -184,8 +180,12 @@ int tdp_pgtable_destroy(struct tdp_pgtable *pgt)
 
 int tdp_free_unlinked(const struct tdp_pgtable *pgt, void *table, unsigned int level)
 {
-	if (!pgt_ok(pgt) || !table || level + 1 >= pgt->geo.levels)
+	if (!pgt_ok(pgt))
 		return -TDP_EINVAL;
+	if (!table)
+		return REFUSE_NULL(pgt);
+	if (level + 1 >= pgt->geo.levels)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_LEVEL);
 	VCALL(pgt, free_unlinked, pgt, table, level);
 	return 0;
 }
@@ -210,7 +210,7 @@ static int check_map(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, 
 	if (ret)
 		return ret;
 	if (flags & ~(TDP_MAP_NOREPLACE | TDP_MAP_MAX_LEVEL_MASK))
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	return check_out(pgt, hpa, size);
 }
 
@@ -222,7 +222,7 @@ int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size, 
 	if (ret)
 		return ret;
 	if (attr & ~ATTR_KNOWN)
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_ATTR_UNKNOWN);
 	return VCALL(pgt, map, pgt, gpa, hpa, size, attr, flags, mc);
 }
 
@@ -232,8 +232,14 @@ int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_
 {
 	int ret;
 
-	if (!rg || !mc || !res || (flags & ~TDP_MAP_MAX_LEVEL_MASK) || (attr & ~ATTR_KNOWN))
+	if (!pgt_ok(pgt))
 		return -TDP_EINVAL;
+	if (!rg || !mc || !res)
+		return REFUSE_NULL(pgt);
+	if (flags & ~TDP_MAP_MAX_LEVEL_MASK)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
+	if (attr & ~ATTR_KNOWN)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_ATTR_UNKNOWN);
 	ret = check_in(pgt, rg->gpa, rg->size);
 	if (!ret)
 		ret = check_out(pgt, rg->hpa, rg->size);
@@ -241,7 +247,7 @@ int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_
 		return ret;
 	/* below the region wraps round to a large offset */
 	if (fault_gpa - rg->gpa >= rg->size)
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FAULT_OUTSIDE);
 	return VCALL(pgt, fault, pgt, fault_gpa, rg, attr, flags, mc, res);
 }
 
@@ -265,7 +271,7 @@ int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budge
 	if (ret)
 		return ret;
 	if (!res)
-		return -TDP_EINVAL;
+		return REFUSE_NULL(pgt);
 	return VCALL(pgt, zap, pgt, gpa, size, budget, res);
 }
 
@@ -277,7 +283,7 @@ int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int
 	if (ret)
 		return ret;
 	if (target_level >= pgt->geo.levels)
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_LEVEL);
 	return VCALL(pgt, split, pgt, gpa, size, target_level, mc);
 }
 
@@ -289,8 +295,10 @@ int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t
 
 	if (ret)
 		return ret;
-	if ((clear | set) & ~allowed || !VCALL(pgt, prot_change_ok, pgt, clear, set))
-		return -TDP_EINVAL;
+	if ((clear | set) & ~allowed)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_ATTR_UNKNOWN);
+	if (!VCALL(pgt, prot_change_ok, pgt, clear, set))
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_PROTECT_MASK);
 	return VCALL(pgt, protect, pgt, gpa, size, clear, set, mc);
 }
 
@@ -301,7 +309,7 @@ int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, b
 	if (ret)
 		return ret;
 	if (!young)
-		return -TDP_EINVAL;
+		return REFUSE_NULL(pgt);
 	return VCALL(pgt, young, pgt, gpa, size, young);
 }
 
@@ -312,16 +320,18 @@ int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint
 	if (ret)
 		return ret;
 	if (!bitmap)
-		return -TDP_EINVAL;
+		return REFUSE_NULL(pgt);
 	return VCALL(pgt, dirty, pgt, gpa, size, bitmap);
 }
 
 int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res)
 {
-	if (!pgt_ok(pgt) || !res)
+	if (!pgt_ok(pgt))
 		return -TDP_EINVAL;
+	if (!res)
+		return REFUSE_NULL(pgt);
 	if (gpa >= (1ull << pgt->cfg.ia_bits))
-		return -TDP_ERANGE;
+		return REFUSE(&pgt->cfg, TDP_ERANGE, TDP_REASON_GPA_RANGE);
 	return VCALL(pgt, lookup, pgt, gpa, res);
 }
 
@@ -334,18 +344,26 @@ int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigne
 
 	if (ret)
 		return ret;
-	if (!fn || !(visits & all) || (visits & ~all))
-		return -TDP_EINVAL;
+	if (!fn)
+		return REFUSE_NULL(pgt);
+	if (!(visits & all) || (visits & ~all))
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	return VCALL(pgt, walk, pgt, gpa, size, visits, fn, arg);
 }
 
 int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
 		   uint64_t end, unsigned int min_level)
 {
-	if (!it || !pgt_ok(pgt) || start >= end || min_level >= pgt->geo.levels)
+	if (!pgt_ok(pgt))
 		return -TDP_EINVAL;
+	if (!it)
+		return REFUSE_NULL(pgt);
+	if (start >= end)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_EMPTY_RANGE);
+	if (min_level >= pgt->geo.levels)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_LEVEL);
 	if (end > (1ull << pgt->cfg.ia_bits))
-		return -TDP_ERANGE;
+		return REFUSE(&pgt->cfg, TDP_ERANGE, TDP_REASON_GPA_RANGE);
 	VCALL(pgt, iter_start, it, pgt, start, end, min_level);
 	return 0;
 }
@@ -396,6 +414,6 @@ long tdp_split_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_
 	if (ret)
 		return ret;
 	if (target_level >= pgt->geo.levels)
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_LEVEL);
 	return (long)geo_split_need(&pgt->geo, gpa, size, target_level);
 }

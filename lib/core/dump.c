@@ -385,9 +385,10 @@ int tdp_dump(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigne
 
 	if (ret)
 		return ret;
-	if (!fn || (flags & ~known) || fmt > TDP_DUMP_DOT ||
-	    (fmt == TDP_DUMP_DOT && (flags & TDP_DUMP_EMPTY)))
-		return -TDP_EINVAL;
+	if (!fn)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
+	if ((flags & ~known) || fmt > TDP_DUMP_DOT || (fmt == TDP_DUMP_DOT && (flags & TDP_DUMP_EMPTY)))
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	o.fn = fn;
 	o.ctx = ctx;
 	o.ret = 0;

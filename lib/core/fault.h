@@ -38,7 +38,7 @@ static __attribute__((noinline)) int fault_shared(const struct tdp_pgtable *p, u
 		}
 	}
 	if (!pte_valid(pte) && !pte_busy(pte) && !mc_holds(p, mc, m - l))
-		return -TDP_ENOMEM;
+		return REFUSE(&p->cfg, TDP_ENOMEM, TDP_REASON_CACHE_SHORT);
 	r = sh_install(p, TDP_OP_FAULT, fa, &ptep, &m, &pte, 0, lmax, tmpl, delta, mc, &l);
 	if (r < 0)
 		return r;
@@ -84,7 +84,7 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 	uint64_t *ptep, pte, tmpl, base;
 
 	if (!leaf_tmpl(p, attr, &tmpl))
-		return -TDP_EINVAL;
+		return REFUSE(&p->cfg, TDP_EINVAL, TDP_REASON_ATTR_FORMAT);
 	/*
 	 * From the largest leaf allowed (a table lookup, not __builtin_clz:
 	 * without Zbb that is a libgcc call); addresses stay below 2^57, so
@@ -111,7 +111,7 @@ TDP_INTERNAL int fmt_fault(struct tdp_pgtable *p, uint64_t fa, const struct tdp_
 	}
 	l = m < lmax ? m : lmax;
 	if (!mc_holds(p, mc, m - l))
-		return -TDP_ENOMEM;
+		return REFUSE(&p->cfg, TDP_ENOMEM, TDP_REASON_CACHE_SHORT);
 	base = fa & ~(lvl_size(l) - 1);
 	if (reports_on(p))
 		install_leaf_rep(p, TDP_OP_FAULT, ptep, m, l, base, pte_mk_leaf(tmpl, base + delta, l),

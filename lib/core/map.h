@@ -233,7 +233,7 @@ static int map_pass_shared(const struct tdp_pgtable *p, const struct map_plan *p
 				uint64_t *t;
 
 				if (!mc_holds(p, mc, 1))
-					return -TDP_ENOMEM;
+					return REFUSE(&p->cfg, TDP_ENOMEM, TDP_REASON_CACHE_SHORT);
 				t = mc_pop(mc);
 				fill_invalid(p, t, FMT_ENTRIES);
 				if (sh_swap(p, g, it.ptep, old, pte_mk_table(p, tdp_va_to_pa(p, t)), base,
@@ -332,7 +332,7 @@ TDP_INTERNAL int fmt_map(struct tdp_pgtable *p, uint64_t gpa, uint64_t hpa, uint
 	int one;
 
 	if (!leaf_tmpl(p, attr, &tmpl))
-		return -TDP_EINVAL;
+		return REFUSE(&p->cfg, TDP_EINVAL, TDP_REASON_ATTR_FORMAT);
 	one = single_leaf_level(gpa, hpa, size, geo_map_leaf_mask(&p->geo, flags));
 	/*
 	 * One leaf from a cache that holds enough: the per-call path. Anything

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The memory cache: a stack of zeroed table pages linked through their first word. */
 #include "core/mem.h"
+#include "core/refuse.h"
 
 void tdp_memcache_init(struct tdp_memcache *mc)
 {
@@ -22,20 +23,22 @@ static __attribute__((noinline)) int topup_slow(const struct tdp_pgtable *pgt,
 {
 	size_t sz;
 
-	if (!pgt || !pgt->fops || !mc)
+	if (!pgt || !pgt->fops)
 		return -TDP_EINVAL;
+	if (!mc)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
 	sz = pgt->geo.table_size;
 	if (mc->page_size && mc->page_size != sz)
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_CACHE_SIZE);
 	mc->page_size = sz;
 	while (mc->nr < min) {
 		void **page = pgt->cfg.mm->zalloc_table(pgt->cfg.mm_ctx, sz);
 
 		if (!page)
-			return -TDP_ENOMEM;
+			return REFUSE(&pgt->cfg, TDP_ENOMEM, TDP_REASON_ALLOC);
 		if (!table_pa_ok(pgt, tdp_va_to_pa(pgt, page), sz)) {
 			pgt->cfg.mm->free_table(pgt->cfg.mm_ctx, page, sz);
-			return -TDP_ERANGE;
+			return REFUSE(&pgt->cfg, TDP_ERANGE, TDP_REASON_TABLE_ADDRESS);
 		}
 		*page = mc->head;
 		mc->head = page;
@@ -66,10 +69,11 @@ int tdp__mc_prepare(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size
 	int ret;
 
 	if (mc) {
-		if (need && mc->page_size != pgt->geo.table_size)
-			return mc->page_size ? -TDP_EINVAL : -TDP_ENOMEM;
-		if (mc->nr < need)
-			return -TDP_ENOMEM;
+		/* a cache never topped up is merely empty */
+		if (need && mc->page_size && mc->page_size != pgt->geo.table_size)
+			return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_CACHE_SIZE);
+		if (need && (!mc->page_size || mc->nr < need))
+			return REFUSE(&pgt->cfg, TDP_ENOMEM, TDP_REASON_CACHE_SHORT);
 		*use = mc;
 		return 0;
 	}

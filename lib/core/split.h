@@ -198,7 +198,7 @@ static int sh_split(const struct tdp_pgtable *p, struct gather *g, uint64_t *pte
 	uint64_t t;
 
 	if (!mc_holds(p, mc, split_pages(pr, base, l)))
-		return -TDP_ENOMEM;
+		return REFUSE(&p->cfg, TDP_ENOMEM, TDP_REASON_CACHE_SHORT);
 	t = build_split(p, blk, l, base, pr, mc);
 	if (sh_swap(p, g, ptep, blk, t, base, l, W_RESHAPE | W_NOSUB)) {
 		if (reports_on(p))

@@ -17,7 +17,7 @@ int tdp_stats(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct
 	if (ret)
 		return ret;
 	if (!st)
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
 	/* field by field: a structure clear may become a memset call */
 	for (unsigned int l = 0; l < TDP_MAX_LEVELS; l++) {
 		st->leaves[l] = 0;

@@ -94,6 +94,7 @@
 
 #include "core/budget.h"
 #include "core/mem.h"
+#include "core/refuse.h"
 
 #include "core/variant.h"
 #include "core/write.h"

@@ -62,6 +62,8 @@ struct tk_probe_hit {
 /* Pool + TLB environment                                              */
 
 #define TK_NR_ORDERS 9 /* block sizes 4 KiB << 0 .. 4 KiB << 8 (1 MiB) */
+/* the largest block, and the alignment tk_env_new needs of pa_base */
+#define TK_POOL_MAX_ALIGN (4096ull << (TK_NR_ORDERS - 1))
 
 struct tdp_tk_pool {
 	/* pool */

@@ -27,7 +27,7 @@
 #endif
 
 #define TK_MIN_SHIFT 12
-#define TK_MAX_ALIGN (1ull << (TK_MIN_SHIFT + TK_NR_ORDERS - 1))
+#define TK_MAX_ALIGN TK_POOL_MAX_ALIGN
 
 /* Free lists, one per order: offsets into the arena. */
 struct tk_freelist {

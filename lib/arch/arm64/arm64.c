@@ -31,14 +31,14 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 	/* not an arm64 granule, or one this build left out (-Darm64_granules) */
 	if (!((g == 12 && TDP_HAVE_ARM64_4K) || (g == 14 && TDP_HAVE_ARM64_16K) ||
 	      (g == 16 && TDP_HAVE_ARM64_64K)))
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_GRANULE);
 	if ((cfg->flags & TDP_CFG_FORMAT_MASK) & ~TDP_CFG_ARM64_XNX)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_FLAGS);
 	/* 52-bit output needs FEAT_LPA with 64K; LPA2 (4K/16K) is not supported yet. */
 	if (ps_encoding(oa) < 0 || (oa == 52 && g != 16))
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_OA_BITS);
 	if (ia < 32 || ia > (oa == 52 ? 52u : 48u) || ia > oa)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_IA_BITS);
 
 	/*
 	 * Fewest levels: the start level may resolve up to s + 4 bits by
@@ -79,18 +79,28 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 #define VTTBR_CNP        1ull
 #define VTTBR_VMID_SHIFT 48
 
-static bool is_arm64(const struct tdp_pgtable *pgt)
+/* 0 for an initialised arm64 table, a refusal otherwise. */
+static int check_arm64(const struct tdp_pgtable *pgt)
 {
-	return pgt && pgt->fops && pgt->cfg.format == TDP_FORMAT_ARM64_S2;
+	if (!pgt || !pgt->fops)
+		return -TDP_EINVAL;
+	if (pgt->cfg.format != TDP_FORMAT_ARM64_S2)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_WRONG_FORMAT);
+	return 0;
 }
 
 int tdp_arm64_vtcr(const struct tdp_pgtable *pgt, uint32_t flags, uint64_t *vtcr)
 {
 	unsigned int g, start;
 	uint64_t v, sl0, tg0;
+	int ret = check_arm64(pgt);
 
-	if (!is_arm64(pgt) || !vtcr || (flags & ~(TDP_ARM64_VMID16 | TDP_ARM64_HA)))
-		return -TDP_EINVAL;
+	if (ret)
+		return ret;
+	if (!vtcr)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
+	if (flags & ~(TDP_ARM64_VMID16 | TDP_ARM64_HA))
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	g = pgt->geo.page_shift;
 	start = (unsigned int)tdp_arm64_level(pgt->geo.levels - 1);
 	/* SL0 counts from level 2 with 4K and from level 3 with 16K/64K (§2.7). */
@@ -112,11 +122,16 @@ int tdp_arm64_vttbr(const struct tdp_pgtable *pgt, uint16_t vmid, uint32_t flags
 		    uint64_t *vttbr)
 {
 	uint64_t baddr;
+	int ret = check_arm64(pgt);
 
-	if (!is_arm64(pgt) || !vttbr || (flags & ~(TDP_ARM64_VMID16 | TDP_ARM64_CNP)))
-		return -TDP_EINVAL;
+	if (ret)
+		return ret;
+	if (!vttbr)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
+	if (flags & ~(TDP_ARM64_VMID16 | TDP_ARM64_CNP))
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	if (!(flags & TDP_ARM64_VMID16) && vmid > 0xff)
-		return -TDP_EINVAL;
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_VMID);
 	/* A 52-bit root keeps PA[51:48] in BADDR bits 5:2 (§2.8). */
 	baddr = (pgt->root_pa & ((1ull << 48) - 1)) | ((pgt->root_pa >> 48) & 0xf) << 2;
 	*vttbr = baddr | (uint64_t)vmid << VTTBR_VMID_SHIFT |

@@ -17,12 +17,12 @@ int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 	uint32_t mask;
 
 	if (cfg->granule_shift && cfg->granule_shift != 12)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_GRANULE);
 	if ((cfg->flags & TDP_CFG_FORMAT_MASK) & ~RISCV_CFG_FLAGS)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_FLAGS);
 	/* PMA_MT says "no Svpbmt": both at once is a contradiction */
 	if ((cfg->flags & TDP_CFG_RISCV_SVPBMT) && (cfg->flags & TDP_CFG_RISCV_PMA_MT))
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_FLAGS);
 	/* GPA bits = 12 + 9 * levels + 2: the root index is two bits wider */
 	if (cfg->ia_bits == 41)
 		levels = 3;
@@ -31,10 +31,10 @@ int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 	else if (cfg->ia_bits == 59)
 		levels = 5;
 	else
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_IA_BITS);
 	/* the PTE's PPN gives 56-bit physical addresses */
 	if (cfg->oa_bits < 32 || cfg->oa_bits > 56)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_OA_BITS);
 	/* a leaf is allowed at every level, the root included */
 	mask = (1u << levels) - 1;
 	if (cfg->leaf_levels && cfg->leaf_levels < 32)
@@ -57,9 +57,14 @@ int tdp__riscv_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 
 int tdp_riscv_hgatp(const struct tdp_pgtable *pgt, uint32_t vmid, uint64_t *hgatp)
 {
-	if (!pgt || !pgt->fops || pgt->cfg.format != TDP_FORMAT_RISCV_G || !hgatp ||
-	    vmid > TDP_RISCV_VMID_MAX)
+	if (!pgt || !pgt->fops)
 		return -TDP_EINVAL;
+	if (pgt->cfg.format != TDP_FORMAT_RISCV_G)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_WRONG_FORMAT);
+	if (!hgatp)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
+	if (vmid > TDP_RISCV_VMID_MAX)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_VMID);
 	*hgatp = (HGATP_MODE_SV39X4 + pgt->geo.levels - 3) << HGATP_MODE_SHIFT |
 		 (uint64_t)vmid << HGATP_VMID_SHIFT | pgt->root_pa >> 12;
 	return 0;

@@ -15,19 +15,19 @@ int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 	uint32_t mask = 0x7; /* 4 KiB, 2 MiB, 1 GiB */
 
 	if (cfg->granule_shift && cfg->granule_shift != 12)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_GRANULE);
 	if ((cfg->flags & TDP_CFG_FORMAT_MASK) & ~X86_CFG_FLAGS)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_FLAGS);
 	/* 48-bit GPA: 4 levels, 57-bit: 5 levels (PML5) */
 	if (cfg->ia_bits == 48)
 		levels = 4;
 	else if (cfg->ia_bits == 57)
 		levels = 5;
 	else
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_IA_BITS);
 	/* MAXPHYADDR: at most 52; below 36 no x86 CPU with EPT exists */
 	if (cfg->oa_bits < 36 || cfg->oa_bits > 52)
-		return -TDP_EINVAL;
+		return REFUSE(cfg, TDP_EINVAL, TDP_REASON_CFG_OA_BITS);
 	if (cfg->leaf_levels && cfg->leaf_levels < 32)
 		mask &= (1u << cfg->leaf_levels) - 1;
 	geo->levels = levels;
@@ -48,8 +48,12 @@ int tdp__x86_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 
 int tdp_x86_eptp(const struct tdp_pgtable *pgt, uint64_t *eptp)
 {
-	if (!pgt || !pgt->fops || pgt->cfg.format != TDP_FORMAT_X86_EPT || !eptp)
+	if (!pgt || !pgt->fops)
 		return -TDP_EINVAL;
+	if (pgt->cfg.format != TDP_FORMAT_X86_EPT)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_WRONG_FORMAT);
+	if (!eptp)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
 	*eptp = pgt->root_pa | EPTP_MT_WB | (uint64_t)(pgt->geo.levels - 1) << EPTP_PWL_SHIFT |
 		((pgt->cfg.flags & TDP_CFG_X86_AD) ? EPTP_AD : 0);
 	return 0;
