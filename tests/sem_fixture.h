@@ -301,4 +301,53 @@ static inline void bm_expect_run(const uint64_t *bm, uint64_t first, uint64_t n,
 	}
 }
 
+/* A test body and its name, for sf_run_ad_cases. */
+struct sf_case {
+	const char *name;
+	CMUnitTestFunction fn;
+};
+
+/* What each body of sf_run_ad_cases receives as *state. */
+struct sf_param {
+	const struct sf_cfg *c;
+	bool shared;
+};
+
+/*
+ * Run each case on each table with hardware-managed A/D (EPT with A/D,
+ * RISC-V with Svadu), in exclusive and in shared mode, as cmocka tests named
+ * "case[cfg]" and "case[cfg,shared]".
+ */
+static inline int sf_run_ad_cases(const char *group, const struct sf_case *cases, size_t ncases)
+{
+	static const struct sf_cfg cfgs[] = {
+		{ "ept-4l-ad", TDP_FORMAT_X86_EPT, 48, 46, 12, TDP_CFG_X86_AD },
+		{ "sv39x4-adu", TDP_FORMAT_RISCV_G, 41, 44, 12, TDP_CFG_RISCV_SVADU },
+	};
+	enum { NR_RUNS = 2 * sizeof(cfgs) / sizeof(cfgs[0]) };
+	static struct sf_param params[NR_RUNS];
+	struct CMUnitTest *tests = calloc(ncases * NR_RUNS, sizeof(*tests));
+	char (*names)[96] = calloc(ncases * NR_RUNS, sizeof(*names));
+	size_t n = 0;
+	int ret;
+
+	if (!tests || !names)
+		return 1;
+	for (size_t r = 0; r < NR_RUNS; r++)
+		params[r] = (struct sf_param){ &cfgs[r / 2], (r & 1) != 0 };
+	for (size_t k = 0; k < ncases; k++) {
+		for (size_t r = 0; r < NR_RUNS; r++, n++) {
+			snprintf(names[n], sizeof(names[n]), "%s[%s%s]", cases[k].name,
+				 cfgs[r / 2].name, (r & 1) ? ",shared" : "");
+			tests[n] = (struct CMUnitTest){ .name = names[n], .test_func = cases[k].fn,
+						       .initial_state = &params[r],
+						       .teardown_func = sf_teardown };
+		}
+	}
+	ret = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+	free(names);
+	free(tests);
+	return ret;
+}
+
 #endif

@@ -28,17 +28,6 @@
 #include "sem_fixture.h"
 #include "change_rec.h"
 
-static const struct sf_cfg cfgs[] = {
-	{ "ept-4l-ad", TDP_FORMAT_X86_EPT, 48, 46, 12, TDP_CFG_X86_AD },
-	{ "sv39x4-adu", TDP_FORMAT_RISCV_G, 41, 44, 12, TDP_CFG_RISCV_SVADU },
-};
-#define NR_CFGS (sizeof(cfgs) / sizeof(cfgs[0]))
-
-struct param {
-	const struct sf_cfg *c;
-	bool shared;
-};
-
 #define G0  (4 * GiB)  /* the window: [G0, G0 + 8 blocks), 4096 pages */
 #define H0  (8 * GiB)  /* its first output: hpa = gpa - G0 + H0 */
 #define FAR (64 * GiB) /* another output for remaps */
@@ -244,7 +233,7 @@ static void expect_collect(struct sf *f, const char *what)
 
 static void start(struct sf *f, void **state)
 {
-	const struct param *pr = *state;
+	const struct sf_param *pr = *state;
 
 	model_reset();
 	sf_init_changes(f, pr->c, pr->shared, &cr_ops, NULL);
@@ -670,14 +659,9 @@ static void t_contract_failures(void **state)
 
 /* ------------------------------------------------------------------ */
 
-#define NR_CASES 11
-
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CMUnitTestFunction fn;
-	} cases[NR_CASES] = {
+	static const struct sf_case cases[] = {
 		{ "t_unmap_pages", t_unmap_pages },
 		{ "t_unmap_table", t_unmap_table },
 		{ "t_unmap_blocks", t_unmap_blocks },
@@ -690,21 +674,6 @@ int main(void)
 		{ "t_contract_ops", t_contract_ops },
 		{ "t_contract_failures", t_contract_failures },
 	};
-	static struct param params[NR_CFGS * 2];
-	static struct CMUnitTest tests[NR_CASES * NR_CFGS * 2];
-	static char names[NR_CASES * NR_CFGS * 2][80];
-	size_t n = 0;
 
-	for (size_t c = 0; c < NR_CFGS * 2; c++)
-		params[c] = (struct param){ &cfgs[c / 2], (c & 1) != 0 };
-	for (size_t k = 0; k < NR_CASES; k++) {
-		for (size_t c = 0; c < NR_CFGS * 2; c++, n++) {
-			snprintf(names[n], sizeof(names[n]), "%s[%s%s]", cases[k].name,
-				 cfgs[c / 2].name, (c & 1) ? ",shared" : "");
-			tests[n] = (struct CMUnitTest){ .name = names[n], .test_func = cases[k].fn,
-						       .initial_state = &params[c],
-						       .teardown_func = sf_teardown };
-		}
-	}
-	return _cmocka_run_group_tests("dirty_removal", tests, n, NULL, NULL);
+	return sf_run_ad_cases("dirty_removal", cases, sizeof(cases) / sizeof(cases[0]));
 }

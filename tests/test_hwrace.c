@@ -37,17 +37,6 @@
 #include "sem_fixture.h"
 #include "change_rec.h"
 
-static const struct sf_cfg cfgs[] = {
-	{ "ept-4l-ad", TDP_FORMAT_X86_EPT, 48, 46, 12, TDP_CFG_X86_AD },
-	{ "sv39x4-adu", TDP_FORMAT_RISCV_G, 41, 44, 12, TDP_CFG_RISCV_SVADU },
-};
-#define NR_CFGS (sizeof(cfgs) / sizeof(cfgs[0]))
-
-struct param {
-	const struct sf_cfg *c;
-	bool shared;
-};
-
 #define G0 (4 * GiB)
 #define H0 (8 * GiB)
 
@@ -153,7 +142,7 @@ static void targets(const struct sf *f, struct target t[2])
 
 static void t_protect(void **state)
 {
-	const struct param *pr = *state;
+	const struct sf_param *pr = *state;
 	struct target t[2];
 	struct sf f;
 
@@ -188,7 +177,7 @@ static void t_protect(void **state)
 
 static void t_young(void **state)
 {
-	const struct param *pr = *state;
+	const struct sf_param *pr = *state;
 	struct target t[2];
 	struct sf f;
 
@@ -221,7 +210,7 @@ static void t_young(void **state)
 
 static void t_dirty(void **state)
 {
-	const struct param *pr = *state;
+	const struct sf_param *pr = *state;
 	struct target t[2];
 	struct sf f;
 
@@ -316,7 +305,7 @@ static void expect_removals(const struct sf *f, enum tdp_op op, size_t n, const 
 
 static void rm_init(struct sf *f, void **state)
 {
-	const struct param *pr = *state;
+	const struct sf_param *pr = *state;
 
 	sf_init_changes(f, pr->c, pr->shared, &cr_ops, NULL);
 }
@@ -478,7 +467,7 @@ static void t_rm_destroy(void **state)
 
 static void t_map_same_output(void **state)
 {
-	const struct param *pr = *state;
+	const struct sf_param *pr = *state;
 	struct target t[2];
 	struct sf f;
 
@@ -515,14 +504,9 @@ static void t_map_same_output(void **state)
 
 /* ------------------------------------------------------------------ */
 
-#define NR_CASES 11
-
 int main(void)
 {
-	static const struct {
-		const char *name;
-		CMUnitTestFunction fn;
-	} cases[NR_CASES] = {
+	static const struct sf_case cases[] = {
 		{ "t_protect", t_protect },
 		{ "t_young", t_young },
 		{ "t_dirty", t_dirty },
@@ -535,24 +519,9 @@ int main(void)
 		{ "t_rm_destroy", t_rm_destroy },
 		{ "t_map_same_output", t_map_same_output },
 	};
-	static struct param params[NR_CFGS * 2];
-	static struct CMUnitTest tests[NR_CASES * NR_CFGS * 2];
-	static char names[NR_CASES * NR_CFGS * 2][80];
-	size_t n = 0;
 	int ret;
 
-	for (size_t c = 0; c < NR_CFGS * 2; c++)
-		params[c] = (struct param){ &cfgs[c / 2], (c & 1) != 0 };
-	for (size_t k = 0; k < NR_CASES; k++) {
-		for (size_t c = 0; c < NR_CFGS * 2; c++, n++) {
-			snprintf(names[n], sizeof(names[n]), "%s[%s%s]", cases[k].name,
-				 cfgs[c / 2].name, (c & 1) ? ",shared" : "");
-			tests[n] = (struct CMUnitTest){ .name = names[n], .test_func = cases[k].fn,
-						       .initial_state = &params[c],
-						       .teardown_func = sf_teardown };
-		}
-	}
-	ret = _cmocka_run_group_tests("hwrace", tests, n, NULL, NULL);
+	ret = sf_run_ad_cases("hwrace", cases, sizeof(cases) / sizeof(cases[0]));
 	/* the hooked library is the one linked: its writes went through the hook */
 	if (hw.calls == 0) {
 		fprintf(stderr, "test_hwrace: the hook was never called (normal libtdp linked?)\n");

@@ -12,16 +12,6 @@
  */
 #include "sem_fixture.h"
 
-static struct sf_cfg cfgs[] = {
-	{ "ept-4l-ad", TDP_FORMAT_X86_EPT, 48, 46, 12, TDP_CFG_X86_AD },
-	{ "sv39x4-adu", TDP_FORMAT_RISCV_G, 41, 44, 12, TDP_CFG_RISCV_SVADU },
-};
-#define NR_CFGS (sizeof(cfgs) / sizeof(cfgs[0]))
-
-struct param {
-	const struct sf_cfg *c;
-	bool shared;
-};
 
 #define G0 (4 * GiB)
 #define H0 (8 * GiB)
@@ -62,7 +52,7 @@ static void swbits_case(struct sf *f, uint64_t g, uint64_t h, uint64_t sz, unsig
 
 static void t_map_swbits_keeps_ad(void **state)
 {
-	const struct param *pr = *state;
+	const struct sf_param *pr = *state;
 	struct sf f;
 
 	sf_init(&f, pr->c, pr->shared);
@@ -75,17 +65,9 @@ static void t_map_swbits_keeps_ad(void **state)
 
 int main(void)
 {
-	static struct param params[NR_CFGS * 2];
-	static struct CMUnitTest tests[NR_CFGS * 2];
-	static char names[NR_CFGS * 2][80];
+	static const struct sf_case cases[] = {
+		{ "t_map_swbits_keeps_ad", t_map_swbits_keeps_ad },
+	};
 
-	for (size_t c = 0; c < NR_CFGS * 2; c++) {
-		params[c] = (struct param){ &cfgs[c / 2], (c & 1) != 0 };
-		snprintf(names[c], sizeof(names[c]), "t_map_swbits_keeps_ad[%s%s]", cfgs[c / 2].name,
-			 (c & 1) ? ",shared" : "");
-		tests[c] = (struct CMUnitTest){ .name = names[c], .test_func = t_map_swbits_keeps_ad,
-					       .initial_state = &params[c],
-					       .teardown_func = sf_teardown };
-	}
-	return _cmocka_run_group_tests("map_swbits_ad", tests, NR_CFGS * 2, NULL, NULL);
+	return sf_run_ad_cases("map_swbits_ad", cases, 1);
 }
