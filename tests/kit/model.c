@@ -41,10 +41,30 @@ static void push(struct tk_model *m, const struct tk_ext *e)
 	m->v[m->n++] = *e;
 }
 
+/* The first extent that ends above gpa (m->n if none): the model is sorted. */
+static size_t first_ending_above(const struct tk_model *m, uint64_t gpa)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m->v[mid].gpa + m->v[mid].size > gpa)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 /*
  * Rebuild the model: every extent is cut at [gpa, gpa + size); pieces
  * outside are kept, pieces inside go through `inside` (which may drop them
- * by returning false), and `extra` (if any) is inserted in order.
+ * by returning false), and `extra` (if any) is inserted in order. Only the
+ * extents that meet the range, and one unchanged neighbour on each side (to
+ * merge with), are rebuilt and spliced back: the replay of change reports
+ * makes one call per leaf, so a pass over the whole model each time would
+ * make a large operation's check quadratic.
  */
 static void rebuild(struct tk_model *m, uint64_t gpa, uint64_t size,
 		    bool (*inside)(struct tk_ext *e, const void *arg), const void *arg,
@@ -53,9 +73,16 @@ static void rebuild(struct tk_model *m, uint64_t gpa, uint64_t size,
 	struct tk_model out;
 	uint64_t end = gpa + size;
 	bool placed = extra == NULL;
+	size_t first = first_ending_above(m, gpa), lo, hi, tail;
 
+	lo = first ? first - 1 : 0;
+	hi = first;
+	while (hi < m->n && m->v[hi].gpa < end)
+		hi++;
+	if (hi < m->n)
+		hi++;
 	tk_model_init(&out);
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = lo; i < hi; i++) {
 		struct tk_ext e = m->v[i];
 		uint64_t eend = e.gpa + e.size;
 
@@ -96,8 +123,26 @@ static void rebuild(struct tk_model *m, uint64_t gpa, uint64_t size,
 	}
 	if (!placed)
 		push(&out, extra);
-	free(m->v);
-	*m = out;
+	/* splice: v[lo, hi) becomes out */
+	tail = m->n - hi;
+	if (m->n - (hi - lo) + out.n > m->cap) {
+		size_t cap = m->cap ? m->cap : 64;
+		struct tk_ext *v;
+
+		while (cap < m->n - (hi - lo) + out.n)
+			cap *= 2;
+		v = realloc(m->v, cap * sizeof(*v));
+		if (!v)
+			abort();
+		m->v = v;
+		m->cap = cap;
+	}
+	if (tail)
+		memmove(&m->v[lo + out.n], &m->v[hi], tail * sizeof(*m->v));
+	if (out.n)
+		memcpy(&m->v[lo], out.v, out.n * sizeof(*m->v));
+	m->n = lo + out.n + tail;
+	tk_model_free(&out);
 }
 
 void tk_model_map(struct tk_model *m, uint64_t gpa, uint64_t hpa, uint64_t size, tdp_attr_t attr)
@@ -186,10 +231,9 @@ bool tk_model_equal(const struct tk_model *a, const struct tk_model *b, char *wh
 
 bool tk_model_any(const struct tk_model *m, uint64_t gpa, uint64_t size)
 {
-	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].gpa < gpa + size && gpa < m->v[i].gpa + m->v[i].size)
-			return true;
-	return false;
+	size_t i = first_ending_above(m, gpa);
+
+	return i < m->n && m->v[i].gpa < gpa + size;
 }
 
 void tk_model_append(struct tk_model *m, uint64_t gpa, uint64_t size, uint64_t hpa, tdp_attr_t attr)
@@ -202,7 +246,7 @@ void tk_model_append(struct tk_model *m, uint64_t gpa, uint64_t size, uint64_t h
 void tk_model_clip(const struct tk_model *m, uint64_t lo, uint64_t hi, struct tk_model *out)
 {
 	tk_model_init(out);
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = first_ending_above(m, lo); i < m->n && m->v[i].gpa < hi; i++) {
 		const struct tk_ext *e = &m->v[i];
 		uint64_t s = e->gpa > lo ? e->gpa : lo;
 		uint64_t t = e->gpa + e->size < hi ? e->gpa + e->size : hi;
