@@ -78,5 +78,11 @@ void report_json(FILE *f, const struct bench_meta *meta, const struct bench_row 
  */
 int report_svg(const char *path, const struct bench_meta *meta, const struct bench_row *rows,
 	       size_t n);
+/*
+ * The same chart into an open file. Returns 0, or -1 with errno ENOMEM; write
+ * errors are the caller's to find (ferror, fclose), as with the other writers.
+ */
+int report_svg_write(FILE *f, const struct bench_meta *meta, const struct bench_row *rows,
+		     size_t n);
 
 #endif

@@ -649,10 +649,23 @@ static void svg_draw(FILE *f, const struct bench_meta *meta, const struct bench_
 	fputs("</svg>\n", f);
 }
 
+int report_svg_write(FILE *f, const struct bench_meta *meta, const struct bench_row *rows,
+		     size_t n)
+{
+	size_t *colour = malloc((n ? n : 1) * sizeof(*colour));
+
+	if (!colour) {
+		errno = ENOMEM;
+		return -1;
+	}
+	svg_draw(f, meta, rows, n, colour, number_configs(rows, n, colour));
+	free(colour);
+	return 0;
+}
+
 int report_svg(const char *path, const struct bench_meta *meta, const struct bench_row *rows,
 	       size_t n)
 {
-	size_t *colour, ncfg;
 	FILE *f;
 	int err = 0;
 
@@ -660,28 +673,18 @@ int report_svg(const char *path, const struct bench_meta *meta, const struct ben
 		errno = EINVAL;
 		return -1;
 	}
-	colour = malloc((n ? n : 1) * sizeof(*colour));
-	if (!colour) {
-		errno = ENOMEM;
-		return -1;
-	}
-	ncfg = number_configs(rows, n, colour);
 	f = fopen(path, "w");
-	if (!f) {
-		err = errno;
-		free(colour);
-		errno = err;
+	if (!f)
 		return -1;
-	}
 	/* a write error shows up only in ferror(); errno then tells why, if stdio set it */
 	errno = 0;
-	svg_draw(f, meta, rows, n, colour, ncfg);
-	if (ferror(f))
+	if (report_svg_write(f, meta, rows, n))
+		err = errno;
+	else if (ferror(f))
 		err = errno ? errno : EIO;
 	/* buffered output meets a full disk only here */
 	if (fclose(f) != 0 && !err)
 		err = errno ? errno : EIO;
-	free(colour);
 	if (err) {
 		errno = err;
 		return -1;
