@@ -341,6 +341,7 @@ struct env {
 	struct worker *workers; /* threads of the shared-mode rows, one per slice */
 	uint64_t w4_tables;     /* what W4 map allocated in exclusive mode */
 	double w4_floor;        /* W4 map's floor (ns per call) */
+	uint64_t w4_page;       /* W4's page size: the shared rows cover as many bytes */
 	uint64_t retries;       /* shared-mode calls repeated after -TDP_EAGAIN */
 	char op_map_n[16], op_fault_n[16]; /* "map/Nt", "fault/Nt" */
 };
@@ -498,10 +499,10 @@ static int wl_map_unmap(struct env *v, const char *name, uint64_t size, unsigned
 		f_map[r] = floor_bulk(&v->fb, n, tables, v->pool.tsize, false);
 		f_unmap[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, true);
 	}
-	struct bench_row m = { v->c->name, name, "map", unit, n, 1, n, tables,
+	struct bench_row m = { v->c->name, name, "map", unit, n, size, 1, n, tables,
 			       stats(t_map, v->reps, (double)n), median(f_map, v->reps) / (double)n,
 			       fl_map, 0, 0 };
-	struct bench_row u = { v->c->name, name, "unmap", unit, n, 1, n, 0,
+	struct bench_row u = { v->c->name, name, "unmap", unit, n, size, 1, n, 0,
 			       stats(t_unmap, v->reps, (double)n),
 			       median(f_unmap, v->reps) / (double)n, fl_unmap, 0, 0 };
 
@@ -554,7 +555,7 @@ static int wl_split(struct env *v)
 			return -1;
 		f[r] = floor_bulk(&v->fb, n, tables, v->pool.tsize, false);
 	}
-	struct bench_row row = { v->c->name, "W5", "split", "page", n, 1, n, tables,
+	struct bench_row row = { v->c->name, "W5", "split", "page", n, v->size, 1, n, tables,
 				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n,
 				 fl, 0, 0 };
 
@@ -602,10 +603,10 @@ static int wl_zap_protect(struct env *v)
 		fp[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, false);
 		fz[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, true);
 	}
-	struct bench_row p = { v->c->name, "protect", "wrprot", "page", n, 1, n, 0,
+	struct bench_row p = { v->c->name, "protect", "wrprot", "page", n, v->size, 1, n, 0,
 			       stats(tp, v->reps, (double)n), median(fp, v->reps) / (double)n,
 			       flp, 0, 0 };
-	struct bench_row z = { v->c->name, "zap", "zap", "page", n, 1, n, 0,
+	struct bench_row z = { v->c->name, "zap", "zap", "page", n, v->size, 1, n, 0,
 			       stats(tz, v->reps, (double)n), median(fz, v->reps) / (double)n,
 			       flz, 0, 0 };
 
@@ -684,10 +685,10 @@ static int wl_ad(struct env *v)
 		fd[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, false);
 	}
 	free(bitmap);
-	struct bench_row y = { v->c->name, "young", "clear", "page", n, 1, n, 0,
+	struct bench_row y = { v->c->name, "young", "clear", "page", n, v->size, 1, n, 0,
 			       stats(ty, v->reps, (double)n), median(fy, v->reps) / (double)n,
 			       fly, 0, 0 };
-	struct bench_row d = { v->c->name, "dirty", "collect", "page", n, 1, n, 0,
+	struct bench_row d = { v->c->name, "dirty", "collect", "page", n, v->size, 1, n, 0,
 			       stats(td, v->reps, (double)n), median(fd, v->reps) / (double)n,
 			       fld, 0, 0 };
 
@@ -806,14 +807,15 @@ static int wl_faults(struct env *v)
 	}
 	v->w4_tables = tables;
 	v->w4_floor = median(f_map, v->reps) / (double)n;
-	struct bench_row m = { v->c->name, "W4", "map", "call", n, n, n, tables,
+	v->w4_page = page;
+	struct bench_row m = { v->c->name, "W4", "map", "call", n, n * page, n, n, tables,
 			       stats(t_map, v->reps, (double)n), median(f_map, v->reps) / (double)n,
 			       fl_map, 0, 0 };
-	struct bench_row u = { v->c->name, "W4", "unmap", "call", n, n, n, 0,
+	struct bench_row u = { v->c->name, "W4", "unmap", "call", n, n * page, n, n, 0,
 			       stats(t_unmap, v->reps, (double)n),
 			       median(f_unmap, v->reps) / (double)n, fl_unmap, 0, 0 };
 
-	struct bench_row fa = { v->c->name, "W4", "fault", "call", n, n, n, tables,
+	struct bench_row fa = { v->c->name, "W4", "fault", "call", n, n * page, n, n, tables,
 				stats(t_fault, v->reps, (double)n),
 				median(f_map, v->reps) / (double)n, fl_fault, 0, 0 };
 
@@ -1215,16 +1217,17 @@ static int wl_shared(struct env *v)
 		    (nt > 1 && shared_run(v, nt, true, r, &tnf[r], &tab[3], &fl[3])))
 			return -1;
 	}
-	struct bench_row m1 = { v->c->name, "W4", "map/1t", "page", n, n, n, tab[0],
+	const uint64_t bytes = n * v->w4_page;
+	struct bench_row m1 = { v->c->name, "W4", "map/1t", "page", n, bytes, n, n, tab[0],
 				stats(t1m, v->reps, (double)n), v->w4_floor, fl[0], 1, 0 };
-	struct bench_row f1 = { v->c->name, "W4", "fault/1t", "page", n, n, n, tab[2],
+	struct bench_row f1 = { v->c->name, "W4", "fault/1t", "page", n, bytes, n, n, tab[2],
 				stats(t1f, v->reps, (double)n), v->w4_floor, fl[2], 1, 0 };
 
 	if (add_row(v, &m1))
 		return -1;
 	if (nt > 1) {
 		/* no floor: the floor is one thread's walk; the scale column is the comparison */
-		struct bench_row mn = { v->c->name, "W4", v->op_map_n, "page", n, n, n, tab[1],
+		struct bench_row mn = { v->c->name, "W4", v->op_map_n, "page", n, bytes, n, n, tab[1],
 					stats(tnm, v->reps, (double)n), -1, fl[1], nt, 0 };
 
 		mn.scale = m1.ns.med / mn.ns.med;
@@ -1234,7 +1237,7 @@ static int wl_shared(struct env *v)
 	if (add_row(v, &f1))
 		return -1;
 	if (nt > 1) {
-		struct bench_row fn = { v->c->name, "W4", v->op_fault_n, "page", n, n, n, tab[3],
+		struct bench_row fn = { v->c->name, "W4", v->op_fault_n, "page", n, bytes, n, n, tab[3],
 					stats(tnf, v->reps, (double)n), -1, fl[3], nt, 0 };
 
 		fn.scale = f1.ns.med / fn.ns.med;
@@ -1320,7 +1323,7 @@ static int wl_lookup(struct env *v)
 		sink = sum;
 	}
 	free(off);
-	struct bench_row row = { v->c->name, "lookup", "lookup", "call", n, n, 0, 0,
+	struct bench_row row = { v->c->name, "lookup", "lookup", "call", n, 0, n, 0, 0,
 				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n,
 				 0, 0, 0 };
 
