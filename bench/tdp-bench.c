@@ -33,6 +33,7 @@
 #include <tdp/tdp.h>
 
 #include "bench.h"
+#include "outputs.h"
 
 #define GPA0 (1ull << 32)
 #define HPA0 (1ull << 35) /* not the GPA: a wrong output address shows in the checks */
@@ -1452,13 +1453,17 @@ static void usage(FILE *f)
 		"usage: tdp-bench [options]\n"
 		"  --config NAME       run this configuration (repeatable; default: all built)\n"
 		"  --workload LIST     comma-separated workloads (default: all)\n"
-		"  --size BYTES        range of W1, W2, W5, zap, protect, lookup, ad (default 1G;\n"
-		"                      a multiple of 1G, suffixes K M G)\n"
-		"  --calls N           calls of W4 and lookup (default 262144)\n"
+		"  --size BYTES        range of W1, W2, W5, zap, protect, lookup, ad, in bytes\n"
+		"                      with suffixes K M G (powers of 1024): a multiple of 1G\n"
+		"                      from 1G to 64G (default 1G)\n"
+		"  --calls N           calls of W4 and lookup (default 262144; suffixes K M)\n"
 		"  --reps N            repetitions, 1..%d (default 5)\n"
-		"  --format FMT        table (default), csv or json\n"
+		"  --format FMT        what stdout gets: table (default), csv or json\n"
 		"  --csv, --json       short for --format csv / json\n"
+		"  --out DIR           also write tdp-bench.txt (the table), .csv, .json and .svg\n"
+		"                      (the plot) of this run into DIR, made if missing\n"
 		"  --plot FILE.svg     also draw ns per unit as a bar chart\n"
+		"                      (--out and --plot are checked before the run starts)\n"
 		"  --threads N         also run W4 in shared mode (TDP_CFG_SHARED), N 1..%d:\n"
 		"                      rows W4 map/1t and fault/1t (one thread), map/Nt and\n"
 		"                      fault/Nt (the --calls pages in N contiguous slices,\n"
@@ -1523,6 +1528,20 @@ static int parse_workloads(const char *arg, unsigned int *wl)
 	return 0;
 }
 
+/* One format of the report; the table carries the shared-mode legend after it. */
+static void emit(FILE *f, const char *format, const struct env *v, const struct bench_meta *meta)
+{
+	if (!strcmp(format, "csv")) {
+		report_csv(f, v->rows, v->nrows);
+	} else if (!strcmp(format, "json")) {
+		report_json(f, meta, v->rows, v->nrows);
+	} else {
+		report_table(f, v->rows, v->nrows);
+		if (v->threads)
+			legend_threads(f, v->threads);
+	}
+}
+
 #ifdef __clang__
 #define CC_NAME "clang " __clang_version__
 #else
@@ -1537,11 +1556,12 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },   { "format", required_argument, NULL, 'f' },
 		{ "csv", no_argument, NULL, 'C' },          { "json", no_argument, NULL, 'J' },
 		{ "plot", required_argument, NULL, 'p' },   { "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "help", no_argument, NULL, 'h' },         { "out", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 }
 	};
 	struct env v = { .reps = 5, .size = 1ull << 30, .calls = 262144 };
-	const char *only[NCONFIGS], *format = "table", *plot = NULL;
+	const char *only[NCONFIGS], *format = "table", *plot = NULL, *outdir = NULL;
+	struct outputs out;
 	unsigned int wl = 0;
 	int nonly = 0, o, ret = 0;
 
@@ -1568,7 +1588,8 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			if (parse_size(optarg, &v.size) || v.size % (1ull << 30) || v.size > (64ull << 30)) {
-				fprintf(stderr, "tdp-bench: --size must be 1G..64G in whole GiB\n");
+				fprintf(stderr, "tdp-bench: --size BYTES must be a multiple of 1G from 1G "
+						"to 64G\n");
 				return 2;
 			}
 			break;
@@ -1595,7 +1616,12 @@ int main(int argc, char **argv)
 			format = "json";
 			break;
 		case 'p':
-			plot = optarg;
+		case 'o':
+			if (!*optarg) {
+				fprintf(stderr, "tdp-bench: --%s needs a path\n", o == 'p' ? "plot" : "out");
+				return 2;
+			}
+			*(o == 'p' ? &plot : &outdir) = optarg;
 			break;
 		case 't': {
 			char *end;
@@ -1649,6 +1675,9 @@ int main(int argc, char **argv)
 		memset(v.workers, 0, v.threads * sizeof(struct worker));
 	}
 
+	/* a path that cannot be written should not cost a run of several minutes first */
+	if (outputs_open(&out, outdir, plot))
+		return 1;
 	/*
 	 * The floor buffer holds the most a row writes: W1's entries (8 bytes
 	 * per 4 KiB) or its tables, or W4's minimal-walker tables.
@@ -1660,7 +1689,7 @@ int main(int argc, char **argv)
 		v.fb.base = map_prefaulted(v.fb.size);
 		if (!v.fb.base) {
 			perror("tdp-bench: mmap");
-			return 1;
+			ret = 1;
 		}
 	}
 	for (size_t i = 0; i < NCONFIGS && !ret; i++) {
@@ -1685,38 +1714,48 @@ int main(int argc, char **argv)
 		if (pool_init(&v.pool, (size_t)((pages / 512 + 256) * tsize * 2 + (1u << 20)),
 			      tsize)) {
 			perror("tdp-bench: mmap");
-			return 1;
+			ret = 1;
+			break;
 		}
 		if (run_config(&v, wl))
 			ret = 1;
 		munmap(v.pool.base, v.pool.size);
 	}
-	if (ret)
+	if (ret) {
+		outputs_discard(&out);
 		return ret;
+	}
 	if (v.retries)
 		fprintf(stderr, "tdp-bench: shared mode: %llu calls repeated after -TDP_EAGAIN\n",
 			(unsigned long long)v.retries);
 
-	if (!strcmp(format, "csv")) {
-		report_csv(stdout, v.rows, v.nrows);
-	} else if (!strcmp(format, "json")) {
+	/* every output comes from these rows: one measurement, however many formats */
+	{
 		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME, (int)v.threads };
 
-		report_json(stdout, &meta, v.rows, v.nrows);
-	} else {
-		report_table(stdout, v.rows, v.nrows);
-		if (v.threads)
-			legend_threads(stdout, v.threads);
-	}
-	if (plot) {
-		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME, (int)v.threads };
-
-		if (report_svg(plot, &meta, v.rows, v.nrows)) {
-			fprintf(stderr, "tdp-bench: %s: %s\n", plot, strerror(errno));
-			return 1;
+		emit(stdout, format, &v, &meta);
+		if (out.dir) {
+			emit(out.f[OUT_TABLE], "table", &v, &meta);
+			emit(out.f[OUT_CSV], "csv", &v, &meta);
+			emit(out.f[OUT_JSON], "json", &v, &meta);
 		}
+		for (int k = OUT_SVG; k <= OUT_PLOT; k++)
+			if (out.f[k] && report_svg_write(out.f[k], &meta, v.rows, v.nrows)) {
+				fprintf(stderr, "tdp-bench: %s: %s\n", out.path[k], strerror(errno));
+				ret = 1;
+			}
+	}
+	if (ret) {
+		outputs_discard(&out);
+	} else if (outputs_commit(&out)) {
+		ret = 1;
+	} else {
+		/* last, so it is the line left on the screen after a long run */
+		if (out.dir)
+			fprintf(stderr, "tdp-bench: results in %s/\n", out.dir);
+		outputs_discard(&out);
 	}
 	free(v.rows);
 	free(v.workers);
-	return 0;
+	return ret;
 }
