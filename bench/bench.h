@@ -25,6 +25,7 @@ struct bench_row {
 	const char *op;       /* "map", "unmap", "split", "zap", "wrprot", "lookup", ... */
 	const char *unit;     /* what ns are divided by: "page" (4K/16K/64K leaf) or "call" */
 	uint64_t units;       /* number of units in one repetition */
+	uint64_t bytes;       /* guest-physical bytes the units cover; 0: no range (lookup) */
 	uint64_t calls;       /* library calls in one repetition */
 	uint64_t entries;     /* entries the operation writes (the floor writes as many) */
 	uint64_t tables;      /* table pages allocated (the floor zeroes as many) */
@@ -55,6 +56,20 @@ static inline double bench_ratio(const struct bench_row *r)
 	return r->floor_ns > 0 ? r->ns.med / r->floor_ns : -1.0;
 }
 
+/* Throughput: millions of units per second, from the median. */
+static inline double bench_munits(const struct bench_row *r)
+{
+	return r->ns.med > 0 ? 1e3 / r->ns.med : -1.0;
+}
+
+/* GiB of guest-physical memory covered per second, from the median; < 0: none (no range). */
+static inline double bench_gibs(const struct bench_row *r)
+{
+	if (!r->bytes || !r->units || !(r->ns.med > 0))
+		return -1.0;
+	return (double)r->bytes / (double)r->units / r->ns.med * 1e9 / (double)(1ull << 30);
+}
+
 /* Does any row come from shared mode (the threads and scale columns)? */
 static inline bool bench_threaded(const struct bench_row *rows, size_t n)
 {
@@ -78,5 +93,11 @@ void report_json(FILE *f, const struct bench_meta *meta, const struct bench_row 
  */
 int report_svg(const char *path, const struct bench_meta *meta, const struct bench_row *rows,
 	       size_t n);
+/*
+ * The same chart into an open file. Returns 0, or -1 with errno ENOMEM; write
+ * errors are the caller's to find (ferror, fclose), as with the other writers.
+ */
+int report_svg_write(FILE *f, const struct bench_meta *meta, const struct bench_row *rows,
+		     size_t n);
 
 #endif

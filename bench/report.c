@@ -39,6 +39,12 @@ static bool has_ratio(const struct bench_row *r)
 	return x >= 0 && isfinite(x);
 }
 
+/* A median of 0 ns (a clock too coarse for the run) has no finite rate. */
+static bool has_rate(double v)
+{
+	return v > 0 && isfinite(v);
+}
+
 /* A scaling ratio is printed only where there is one. */
 static bool has_scale(const struct bench_row *r)
 {
@@ -59,6 +65,22 @@ static const char *fmt_ns(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.0f", v);
 	else
 		snprintf(buf, len, "%.3f", v);
+	return buf;
+}
+
+/* Rates span from a few per second to 1e9 and more (whole-table unmaps): keep them 10 wide. */
+static const char *fmt_rate(char *buf, size_t len, double v)
+{
+	if (!has_rate(v))
+		snprintf(buf, len, "-");
+	else if (v >= 1e7)
+		snprintf(buf, len, "%.2e", v);
+	else if (v >= 100)
+		snprintf(buf, len, "%.0f", v);
+	else if (v >= 10)
+		snprintf(buf, len, "%.1f", v);
+	else
+		snprintf(buf, len, "%.2f", v);
 	return buf;
 }
 
@@ -84,13 +106,13 @@ void report_table(FILE *f, const struct bench_row *rows, size_t n)
 	int wo = col_width(rows, n, 2, 5), wu = col_width(rows, n, 3, 4);
 	const bool threaded = bench_threaded(rows, n);
 
-	fprintf(f, "%-*s %-*s %-*s %-*s %10s %7s %10s %10s %10s %10s %8s %8s", wc, "config", ww,
-		"work", wo, "op", wu, "unit", "units", "tables", "ns/unit", "min", "max", "floor",
-		"x floor", "flushes");
+	fprintf(f, "%-*s %-*s %-*s %-*s %10s %7s %10s %10s %10s %10s %10s %10s %8s %8s", wc,
+		"config", ww, "work", wo, "op", wu, "unit", "units", "tables", "ns/unit", "min", "max",
+		"Munits/s", "GiB/s", "floor", "x floor", "flushes");
 	fputs(threaded ? " threads  scale\n" : "\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct bench_row *r = &rows[i];
-		char med[32], mn[32], mx[32], fl[32] = "-", ratio[32] = "-";
+		char med[32], mn[32], mx[32], mu[32], gib[32], fl[32] = "-", ratio[32] = "-";
 		char thr[16] = "-", scale[32] = "-";
 
 		if (i > 0 && !same_str(r->config, rows[i - 1].config))
@@ -102,11 +124,12 @@ void report_table(FILE *f, const struct bench_row *rows, size_t n)
 				 bench_ratio(r));
 		fprintf(f,
 			"%-*s %-*s %-*s %-*s %10" PRIu64 " %7" PRIu64
-			" %10s %10s %10s %10s %8s %8" PRIu64,
+			" %10s %10s %10s %10s %10s %10s %8s %8" PRIu64,
 			wc, str_or_empty(r->config), ww, str_or_empty(r->workload), wo,
 			str_or_empty(r->op), wu, str_or_empty(r->unit), r->units, r->tables,
 			fmt_ns(med, sizeof(med), r->ns.med), fmt_ns(mn, sizeof(mn), r->ns.min),
-			fmt_ns(mx, sizeof(mx), r->ns.max), fl, ratio, r->flushes);
+			fmt_ns(mx, sizeof(mx), r->ns.max), fmt_rate(mu, sizeof(mu), bench_munits(r)),
+			fmt_rate(gib, sizeof(gib), bench_gibs(r)), fl, ratio, r->flushes);
 		if (!threaded) {
 			fputc('\n', f);
 			continue;
@@ -149,8 +172,8 @@ void report_csv(FILE *f, const struct bench_row *rows, size_t n)
 {
 	const bool threaded = bench_threaded(rows, n);
 
-	fputs("config,workload,op,unit,units,calls,entries,tables,ns_med,ns_min,ns_max,floor_ns,"
-	      "x_floor,flushes",
+	fputs("config,workload,op,unit,units,bytes,calls,entries,tables,ns_med,ns_min,ns_max,"
+	      "munits_per_s,gib_per_s,floor_ns,x_floor,flushes",
 	      f);
 	fputs(threaded ? ",threads,scale\n" : "\n", f);
 	for (size_t i = 0; i < n; i++) {
@@ -163,13 +186,19 @@ void report_csv(FILE *f, const struct bench_row *rows, size_t n)
 		csv_str(f, r->op);
 		fputc(',', f);
 		csv_str(f, r->unit);
-		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", r->units, r->calls,
-			r->entries, r->tables);
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", r->units,
+			r->bytes, r->calls, r->entries, r->tables);
 		csv_num(f, r->ns.med);
 		fputc(',', f);
 		csv_num(f, r->ns.min);
 		fputc(',', f);
 		csv_num(f, r->ns.max);
+		fputc(',', f);
+		if (has_rate(bench_munits(r)))
+			csv_num(f, bench_munits(r));
+		fputc(',', f);
+		if (has_rate(bench_gibs(r)))
+			csv_num(f, bench_gibs(r));
 		fputc(',', f);
 		if (has_floor(r))
 			csv_num(f, r->floor_ns);
@@ -260,14 +289,18 @@ void report_json(FILE *f, const struct bench_meta *meta, const struct bench_row 
 		fputs(",\"unit\":", f);
 		json_str(f, r->unit);
 		fprintf(f,
-			",\"units\":%" PRIu64 ",\"calls\":%" PRIu64 ",\"entries\":%" PRIu64
-			",\"tables\":%" PRIu64 ",\"ns_med\":",
-			r->units, r->calls, r->entries, r->tables);
+			",\"units\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"calls\":%" PRIu64
+			",\"entries\":%" PRIu64 ",\"tables\":%" PRIu64 ",\"ns_med\":",
+			r->units, r->bytes, r->calls, r->entries, r->tables);
 		json_num(f, r->ns.med);
 		fputs(",\"ns_min\":", f);
 		json_num(f, r->ns.min);
 		fputs(",\"ns_max\":", f);
 		json_num(f, r->ns.max);
+		fputs(",\"munits_per_s\":", f);
+		json_num(f, has_rate(bench_munits(r)) ? bench_munits(r) : NAN);
+		fputs(",\"gib_per_s\":", f);
+		json_num(f, has_rate(bench_gibs(r)) ? bench_gibs(r) : NAN);
 		fputs(",\"floor_ns\":", f);
 		json_num(f, has_floor(r) ? r->floor_ns : NAN);
 		fputs(",\"x_floor\":", f);
@@ -649,10 +682,23 @@ static void svg_draw(FILE *f, const struct bench_meta *meta, const struct bench_
 	fputs("</svg>\n", f);
 }
 
+int report_svg_write(FILE *f, const struct bench_meta *meta, const struct bench_row *rows,
+		     size_t n)
+{
+	size_t *colour = malloc((n ? n : 1) * sizeof(*colour));
+
+	if (!colour) {
+		errno = ENOMEM;
+		return -1;
+	}
+	svg_draw(f, meta, rows, n, colour, number_configs(rows, n, colour));
+	free(colour);
+	return 0;
+}
+
 int report_svg(const char *path, const struct bench_meta *meta, const struct bench_row *rows,
 	       size_t n)
 {
-	size_t *colour, ncfg;
 	FILE *f;
 	int err = 0;
 
@@ -660,28 +706,18 @@ int report_svg(const char *path, const struct bench_meta *meta, const struct ben
 		errno = EINVAL;
 		return -1;
 	}
-	colour = malloc((n ? n : 1) * sizeof(*colour));
-	if (!colour) {
-		errno = ENOMEM;
-		return -1;
-	}
-	ncfg = number_configs(rows, n, colour);
 	f = fopen(path, "w");
-	if (!f) {
-		err = errno;
-		free(colour);
-		errno = err;
+	if (!f)
 		return -1;
-	}
 	/* a write error shows up only in ferror(); errno then tells why, if stdio set it */
 	errno = 0;
-	svg_draw(f, meta, rows, n, colour, ncfg);
-	if (ferror(f))
+	if (report_svg_write(f, meta, rows, n))
+		err = errno;
+	else if (ferror(f))
 		err = errno ? errno : EIO;
 	/* buffered output meets a full disk only here */
 	if (fclose(f) != 0 && !err)
 		err = errno ? errno : EIO;
-	free(colour);
 	if (err) {
 		errno = err;
 		return -1;

@@ -33,6 +33,7 @@
 #include <tdp/tdp.h>
 
 #include "bench.h"
+#include "outputs.h"
 
 #define GPA0 (1ull << 32)
 #define HPA0 (1ull << 35) /* not the GPA: a wrong output address shows in the checks */
@@ -341,6 +342,7 @@ struct env {
 	struct worker *workers; /* threads of the shared-mode rows, one per slice */
 	uint64_t w4_tables;     /* what W4 map allocated in exclusive mode */
 	double w4_floor;        /* W4 map's floor (ns per call) */
+	uint64_t w4_page;       /* W4's page size: the shared rows cover as many bytes */
 	uint64_t retries;       /* shared-mode calls repeated after -TDP_EAGAIN */
 	char op_map_n[16], op_fault_n[16]; /* "map/Nt", "fault/Nt" */
 };
@@ -498,10 +500,10 @@ static int wl_map_unmap(struct env *v, const char *name, uint64_t size, unsigned
 		f_map[r] = floor_bulk(&v->fb, n, tables, v->pool.tsize, false);
 		f_unmap[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, true);
 	}
-	struct bench_row m = { v->c->name, name, "map", unit, n, 1, n, tables,
+	struct bench_row m = { v->c->name, name, "map", unit, n, size, 1, n, tables,
 			       stats(t_map, v->reps, (double)n), median(f_map, v->reps) / (double)n,
 			       fl_map, 0, 0 };
-	struct bench_row u = { v->c->name, name, "unmap", unit, n, 1, n, 0,
+	struct bench_row u = { v->c->name, name, "unmap", unit, n, size, 1, n, 0,
 			       stats(t_unmap, v->reps, (double)n),
 			       median(f_unmap, v->reps) / (double)n, fl_unmap, 0, 0 };
 
@@ -554,7 +556,7 @@ static int wl_split(struct env *v)
 			return -1;
 		f[r] = floor_bulk(&v->fb, n, tables, v->pool.tsize, false);
 	}
-	struct bench_row row = { v->c->name, "W5", "split", "page", n, 1, n, tables,
+	struct bench_row row = { v->c->name, "W5", "split", "page", n, v->size, 1, n, tables,
 				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n,
 				 fl, 0, 0 };
 
@@ -602,10 +604,10 @@ static int wl_zap_protect(struct env *v)
 		fp[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, false);
 		fz[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, true);
 	}
-	struct bench_row p = { v->c->name, "protect", "wrprot", "page", n, 1, n, 0,
+	struct bench_row p = { v->c->name, "protect", "wrprot", "page", n, v->size, 1, n, 0,
 			       stats(tp, v->reps, (double)n), median(fp, v->reps) / (double)n,
 			       flp, 0, 0 };
-	struct bench_row z = { v->c->name, "zap", "zap", "page", n, 1, n, 0,
+	struct bench_row z = { v->c->name, "zap", "zap", "page", n, v->size, 1, n, 0,
 			       stats(tz, v->reps, (double)n), median(fz, v->reps) / (double)n,
 			       flz, 0, 0 };
 
@@ -684,10 +686,10 @@ static int wl_ad(struct env *v)
 		fd[r] = floor_bulk(&v->fb, n, 0, v->pool.tsize, false);
 	}
 	free(bitmap);
-	struct bench_row y = { v->c->name, "young", "clear", "page", n, 1, n, 0,
+	struct bench_row y = { v->c->name, "young", "clear", "page", n, v->size, 1, n, 0,
 			       stats(ty, v->reps, (double)n), median(fy, v->reps) / (double)n,
 			       fly, 0, 0 };
-	struct bench_row d = { v->c->name, "dirty", "collect", "page", n, 1, n, 0,
+	struct bench_row d = { v->c->name, "dirty", "collect", "page", n, v->size, 1, n, 0,
 			       stats(td, v->reps, (double)n), median(fd, v->reps) / (double)n,
 			       fld, 0, 0 };
 
@@ -806,14 +808,15 @@ static int wl_faults(struct env *v)
 	}
 	v->w4_tables = tables;
 	v->w4_floor = median(f_map, v->reps) / (double)n;
-	struct bench_row m = { v->c->name, "W4", "map", "call", n, n, n, tables,
+	v->w4_page = page;
+	struct bench_row m = { v->c->name, "W4", "map", "call", n, n * page, n, n, tables,
 			       stats(t_map, v->reps, (double)n), median(f_map, v->reps) / (double)n,
 			       fl_map, 0, 0 };
-	struct bench_row u = { v->c->name, "W4", "unmap", "call", n, n, n, 0,
+	struct bench_row u = { v->c->name, "W4", "unmap", "call", n, n * page, n, n, 0,
 			       stats(t_unmap, v->reps, (double)n),
 			       median(f_unmap, v->reps) / (double)n, fl_unmap, 0, 0 };
 
-	struct bench_row fa = { v->c->name, "W4", "fault", "call", n, n, n, tables,
+	struct bench_row fa = { v->c->name, "W4", "fault", "call", n, n * page, n, n, tables,
 				stats(t_fault, v->reps, (double)n),
 				median(f_map, v->reps) / (double)n, fl_fault, 0, 0 };
 
@@ -1215,16 +1218,17 @@ static int wl_shared(struct env *v)
 		    (nt > 1 && shared_run(v, nt, true, r, &tnf[r], &tab[3], &fl[3])))
 			return -1;
 	}
-	struct bench_row m1 = { v->c->name, "W4", "map/1t", "page", n, n, n, tab[0],
+	const uint64_t bytes = n * v->w4_page;
+	struct bench_row m1 = { v->c->name, "W4", "map/1t", "page", n, bytes, n, n, tab[0],
 				stats(t1m, v->reps, (double)n), v->w4_floor, fl[0], 1, 0 };
-	struct bench_row f1 = { v->c->name, "W4", "fault/1t", "page", n, n, n, tab[2],
+	struct bench_row f1 = { v->c->name, "W4", "fault/1t", "page", n, bytes, n, n, tab[2],
 				stats(t1f, v->reps, (double)n), v->w4_floor, fl[2], 1, 0 };
 
 	if (add_row(v, &m1))
 		return -1;
 	if (nt > 1) {
 		/* no floor: the floor is one thread's walk; the scale column is the comparison */
-		struct bench_row mn = { v->c->name, "W4", v->op_map_n, "page", n, n, n, tab[1],
+		struct bench_row mn = { v->c->name, "W4", v->op_map_n, "page", n, bytes, n, n, tab[1],
 					stats(tnm, v->reps, (double)n), -1, fl[1], nt, 0 };
 
 		mn.scale = m1.ns.med / mn.ns.med;
@@ -1234,7 +1238,7 @@ static int wl_shared(struct env *v)
 	if (add_row(v, &f1))
 		return -1;
 	if (nt > 1) {
-		struct bench_row fn = { v->c->name, "W4", v->op_fault_n, "page", n, n, n, tab[3],
+		struct bench_row fn = { v->c->name, "W4", v->op_fault_n, "page", n, bytes, n, n, tab[3],
 					stats(tnf, v->reps, (double)n), -1, fl[3], nt, 0 };
 
 		fn.scale = f1.ns.med / fn.ns.med;
@@ -1320,7 +1324,7 @@ static int wl_lookup(struct env *v)
 		sink = sum;
 	}
 	free(off);
-	struct bench_row row = { v->c->name, "lookup", "lookup", "call", n, n, 0, 0,
+	struct bench_row row = { v->c->name, "lookup", "lookup", "call", n, 0, n, 0, 0,
 				 stats(t, v->reps, (double)n), median(f, v->reps) / (double)n,
 				 0, 0, 0 };
 
@@ -1449,13 +1453,17 @@ static void usage(FILE *f)
 		"usage: tdp-bench [options]\n"
 		"  --config NAME       run this configuration (repeatable; default: all built)\n"
 		"  --workload LIST     comma-separated workloads (default: all)\n"
-		"  --size BYTES        range of W1, W2, W5, zap, protect, lookup, ad (default 1G;\n"
-		"                      a multiple of 1G, suffixes K M G)\n"
-		"  --calls N           calls of W4 and lookup (default 262144)\n"
+		"  --size BYTES        range of W1, W2, W5, zap, protect, lookup, ad, in bytes\n"
+		"                      with suffixes K M G (powers of 1024): a multiple of 1G\n"
+		"                      from 1G to 64G (default 1G)\n"
+		"  --calls N           calls of W4 and lookup (default 262144; suffixes K M)\n"
 		"  --reps N            repetitions, 1..%d (default 5)\n"
-		"  --format FMT        table (default), csv or json\n"
+		"  --format FMT        what stdout gets: table (default), csv or json\n"
 		"  --csv, --json       short for --format csv / json\n"
+		"  --out DIR           also write tdp-bench.txt (the table), .csv, .json and .svg\n"
+		"                      (the plot) of this run into DIR, made if missing\n"
 		"  --plot FILE.svg     also draw ns per unit as a bar chart\n"
+		"                      (--out and --plot are checked before the run starts)\n"
 		"  --threads N         also run W4 in shared mode (TDP_CFG_SHARED), N 1..%d:\n"
 		"                      rows W4 map/1t and fault/1t (one thread), map/Nt and\n"
 		"                      fault/Nt (the --calls pages in N contiguous slices,\n"
@@ -1520,6 +1528,20 @@ static int parse_workloads(const char *arg, unsigned int *wl)
 	return 0;
 }
 
+/* One format of the report; the table carries the shared-mode legend after it. */
+static void emit(FILE *f, const char *format, const struct env *v, const struct bench_meta *meta)
+{
+	if (!strcmp(format, "csv")) {
+		report_csv(f, v->rows, v->nrows);
+	} else if (!strcmp(format, "json")) {
+		report_json(f, meta, v->rows, v->nrows);
+	} else {
+		report_table(f, v->rows, v->nrows);
+		if (v->threads)
+			legend_threads(f, v->threads);
+	}
+}
+
 #ifdef __clang__
 #define CC_NAME "clang " __clang_version__
 #else
@@ -1534,11 +1556,12 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },   { "format", required_argument, NULL, 'f' },
 		{ "csv", no_argument, NULL, 'C' },          { "json", no_argument, NULL, 'J' },
 		{ "plot", required_argument, NULL, 'p' },   { "list", no_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "help", no_argument, NULL, 'h' },         { "out", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 }
 	};
 	struct env v = { .reps = 5, .size = 1ull << 30, .calls = 262144 };
-	const char *only[NCONFIGS], *format = "table", *plot = NULL;
+	const char *only[NCONFIGS], *format = "table", *plot = NULL, *outdir = NULL;
+	struct outputs out;
 	unsigned int wl = 0;
 	int nonly = 0, o, ret = 0;
 
@@ -1565,7 +1588,8 @@ int main(int argc, char **argv)
 			break;
 		case 's':
 			if (parse_size(optarg, &v.size) || v.size % (1ull << 30) || v.size > (64ull << 30)) {
-				fprintf(stderr, "tdp-bench: --size must be 1G..64G in whole GiB\n");
+				fprintf(stderr, "tdp-bench: --size BYTES must be a multiple of 1G from 1G "
+						"to 64G\n");
 				return 2;
 			}
 			break;
@@ -1592,7 +1616,12 @@ int main(int argc, char **argv)
 			format = "json";
 			break;
 		case 'p':
-			plot = optarg;
+		case 'o':
+			if (!*optarg) {
+				fprintf(stderr, "tdp-bench: --%s needs a path\n", o == 'p' ? "plot" : "out");
+				return 2;
+			}
+			*(o == 'p' ? &plot : &outdir) = optarg;
 			break;
 		case 't': {
 			char *end;
@@ -1646,6 +1675,9 @@ int main(int argc, char **argv)
 		memset(v.workers, 0, v.threads * sizeof(struct worker));
 	}
 
+	/* a path that cannot be written should not cost a run of several minutes first */
+	if (outputs_open(&out, outdir, plot))
+		return 1;
 	/*
 	 * The floor buffer holds the most a row writes: W1's entries (8 bytes
 	 * per 4 KiB) or its tables, or W4's minimal-walker tables.
@@ -1657,7 +1689,7 @@ int main(int argc, char **argv)
 		v.fb.base = map_prefaulted(v.fb.size);
 		if (!v.fb.base) {
 			perror("tdp-bench: mmap");
-			return 1;
+			ret = 1;
 		}
 	}
 	for (size_t i = 0; i < NCONFIGS && !ret; i++) {
@@ -1682,38 +1714,48 @@ int main(int argc, char **argv)
 		if (pool_init(&v.pool, (size_t)((pages / 512 + 256) * tsize * 2 + (1u << 20)),
 			      tsize)) {
 			perror("tdp-bench: mmap");
-			return 1;
+			ret = 1;
+			break;
 		}
 		if (run_config(&v, wl))
 			ret = 1;
 		munmap(v.pool.base, v.pool.size);
 	}
-	if (ret)
+	if (ret) {
+		outputs_discard(&out);
 		return ret;
+	}
 	if (v.retries)
 		fprintf(stderr, "tdp-bench: shared mode: %llu calls repeated after -TDP_EAGAIN\n",
 			(unsigned long long)v.retries);
 
-	if (!strcmp(format, "csv")) {
-		report_csv(stdout, v.rows, v.nrows);
-	} else if (!strcmp(format, "json")) {
+	/* every output comes from these rows: one measurement, however many formats */
+	{
 		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME, (int)v.threads };
 
-		report_json(stdout, &meta, v.rows, v.nrows);
-	} else {
-		report_table(stdout, v.rows, v.nrows);
-		if (v.threads)
-			legend_threads(stdout, v.threads);
-	}
-	if (plot) {
-		struct bench_meta meta = { v.reps, v.size, v.calls, CC_NAME, (int)v.threads };
-
-		if (report_svg(plot, &meta, v.rows, v.nrows)) {
-			fprintf(stderr, "tdp-bench: %s: %s\n", plot, strerror(errno));
-			return 1;
+		emit(stdout, format, &v, &meta);
+		if (out.dir) {
+			emit(out.f[OUT_TABLE], "table", &v, &meta);
+			emit(out.f[OUT_CSV], "csv", &v, &meta);
+			emit(out.f[OUT_JSON], "json", &v, &meta);
 		}
+		for (int k = OUT_SVG; k <= OUT_PLOT; k++)
+			if (out.f[k] && report_svg_write(out.f[k], &meta, v.rows, v.nrows)) {
+				fprintf(stderr, "tdp-bench: %s: %s\n", out.path[k], strerror(errno));
+				ret = 1;
+			}
+	}
+	if (ret) {
+		outputs_discard(&out);
+	} else if (outputs_commit(&out)) {
+		ret = 1;
+	} else {
+		/* last, so it is the line left on the screen after a long run */
+		if (out.dir)
+			fprintf(stderr, "tdp-bench: results in %s/\n", out.dir);
+		outputs_discard(&out);
 	}
 	free(v.rows);
 	free(v.workers);
-	return 0;
+	return ret;
 }

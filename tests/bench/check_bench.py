@@ -116,6 +116,16 @@ for r in rows:
         errors.append(f"{name}: {r['flushes']} flushes for 4096 unmaps")
     if (r["workload"], r["op"]) in (("W1", "map"), ("W5", "split")) and r["tables"] == 0:
         errors.append(f"{name}: allocated no table")
+    # bytes: the guest range behind the rows' GiB/s
+    page = 16 << 10 if "-16k-" in r["config"] else 64 << 10 if "-64k-" in r["config"] else 4096
+    want = {"W3": 64 << 30, "W4": 4096 * page, "lookup": 0}.get(r["workload"], 1 << 30)
+    if r["bytes"] != want:
+        errors.append(f"{name}: bytes {r['bytes']}, expected {want}")
+    # JSON carries 4 decimals: a sub-ns median is known to 0.00005 ns only
+    tol = 1e-3 + 6e-5 / r["ns_med"]
+    if r["bytes"] and not (r["gib_per_s"] and abs(r["gib_per_s"] * 2**30 * r["ns_med"] * r["units"]
+                                                  / 1e9 / r["bytes"] - 1) < tol):
+        errors.append(f"{name}: gib_per_s {r['gib_per_s']} for ns_med {r['ns_med']}")
 if errors:
     print("\n".join(errors))
     sys.exit(1)

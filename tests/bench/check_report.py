@@ -11,6 +11,7 @@ check and exits 1.
 import csv
 import io
 import json
+import math
 import os
 import subprocess
 import sys
@@ -23,8 +24,8 @@ CONFIGS = {"arm64-4k-48", ODD}
 FLOORLESS = ("arm64-4k-48", "W4", "lookup")
 CC = 'cc 12.2\t"sample"'
 CSV_HEADER = [
-    "config", "workload", "op", "unit", "units", "calls", "entries", "tables",
-    "ns_med", "ns_min", "ns_max", "floor_ns", "x_floor", "flushes",
+    "config", "workload", "op", "unit", "units", "bytes", "calls", "entries", "tables",
+    "ns_med", "ns_min", "ns_max", "munits_per_s", "gib_per_s", "floor_ns", "x_floor", "flushes",
 ]
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -44,6 +45,18 @@ def run(binary, *args):
 
 def is_floorless(config, workload, op):
     return (config, workload, op) == FLOORLESS
+
+
+def check_rates(fmt, name, ns_med, units, nbytes, munits, gibs):
+    """The throughput fields follow from the median: 1e3/ns_med, and bytes per ns in GiB/s."""
+    check(munits is not None and math.isclose(munits, 1e3 / ns_med, rel_tol=1e-3, abs_tol=1e-4),
+          f"{fmt}: {name}: munits_per_s {munits!r} for ns_med {ns_med}")
+    if nbytes == 0:
+        check(gibs is None, f"{fmt}: {name}: gib_per_s {gibs!r} for a row that covers no range")
+    else:
+        want = nbytes / units / ns_med * 1e9 / 2**30
+        check(gibs is not None and math.isclose(gibs, want, rel_tol=1e-3, abs_tol=1e-4),
+              f"{fmt}: {name}: gib_per_s {gibs!r}, expected {want:.4f}")
 
 
 def check_json(binary):
@@ -85,6 +98,9 @@ def check_json(binary):
                   and isinstance(r.get("x_floor"), (int, float)),
                   f"json: row {r.get('config')} {r.get('workload')} {r.get('op')} lost its floor")
     check(nfloorless == 1, f"json: {nfloorless} floor-less rows, expected 1")
+    for r in rows:
+        check_rates("json", f"{r['config']} {r['workload']} {r['op']}", r["ns_med"], r["units"],
+                    r["bytes"], r["munits_per_s"], r["gib_per_s"])
 
 
 def check_csv(binary):
@@ -117,6 +133,14 @@ def check_csv(binary):
         except ValueError:
             check(False, f"csv: row {r[:3]} has non-numeric floor fields")
     check(nfloorless == 1, f"csv: {nfloorless} floor-less rows, expected 1")
+
+    def num(r, field):
+        v = r[CSV_HEADER.index(field)]
+        return float(v) if v != "" else None
+
+    for r in rows:
+        check_rates("csv", " ".join(r[:3]), num(r, "ns_med"), num(r, "units"), num(r, "bytes"),
+                    num(r, "munits_per_s"), num(r, "gib_per_s"))
 
 
 def check_svg(binary, tmpdir):
@@ -168,11 +192,19 @@ def check_table(binary):
     if not check("floor" in header, f"table: no floor column in {lines[0]!r}"):
         return
     i_floor = header.index("floor")
+    if not check("GiB/s" in header and header.index("GiB/s") == i_floor - 1
+                 and header.index("Munits/s") == i_floor - 2,
+                 f"table: no Munits/s, GiB/s columns before floor in {lines[0]!r}"):
+        return
     nfloorless = 0
     for line in lines[1:]:
         f = line.split()
         if not check(len(f) == len(header) - 1, f"table: {len(f)} fields in {line!r}"):
             continue
+        # lookups cover no range of guest memory: no GiB/s, and only they lack one
+        lookup = f[2] == "lookup"
+        check((f[i_floor - 1] == "-") == lookup and f[i_floor - 2] != "-",
+              f"table: rates {f[i_floor - 2]!r} {f[i_floor - 1]!r} in {line!r}")
         if is_floorless(f[0], f[1], f[2]):
             nfloorless += 1
             check(f[i_floor] == "-" and f[i_floor + 1] == "-",
