@@ -7,7 +7,8 @@
 # - freestanding builds for aarch64, riscv64 and x86-64 with their checks
 #   (symbols, headers, stack use) and the bare-metal hypervisors on emulated
 #   CPUs (meson test --suite emu: QEMU for arm64 and RISC-V, Bochs for x86);
-# - the unit tests built for aarch64 and riscv64 Linux, run under qemu-user.
+# - the unit tests built for aarch64 and riscv64 Linux, run under qemu-user;
+# - the Debian packages, built and used from a scratch root (tests/consumer/deb.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Configure (or reconfigure) and compile a build directory; show the errors if it fails.
@@ -80,7 +81,17 @@ for cpu in aarch64 riscv64 x86_64; do
 	run "build-fs-$cpu-all" --cross-file "cross/$cpu-freestanding.ini" -Dfreestanding=true \
 		-Dwerror=true -Demu=disabled
 done
+# their cmocka is built from Debian's source tarball (subprojects/cmocka.wrap),
+# which apt-get fetches into this checkout once
+bash .ci/fetch-cmocka
 for cpu in aarch64 riscv64; do
 	echo "== build-$cpu: the unit tests for $cpu Linux under qemu-user =="
 	run "build-$cpu" --cross-file "cross/$cpu-linux.ini" -Dwerror=true -Dbench=false
 done
+echo "== build-deb: the Debian packages, built (library and kit only) and used from a scratch root =="
+if tests/consumer/deb.sh . build-deb; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	exit 1
+fi
