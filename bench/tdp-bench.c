@@ -145,8 +145,8 @@ struct config {
 	uint32_t flags;
 	/*
 	 * For the A/D rows: the flag that turns hardware A/D on, and the
-	 * accessed and dirty bits the hardware sets in a leaf (arch-facts: EPT
-	 * bits 8/9, G-stage bits 6/7). 0: the format has none in libtdp.
+	 * accessed and dirty bits the hardware sets in a leaf (docs/formats.md
+	 * §E.5: EPT bits 8/9; §R.4: G-stage bits 6/7). 0: the format has none in libtdp.
 	 */
 	uint32_t ad_flag;
 	uint64_t a_bit, d_bit;

@@ -37,7 +37,7 @@
 #define SF_PA_BASE (1ull << 30)
 #define SF_ARENA   (64ull << 20)
 
-/* Hardware-managed flags (EPT: arch-facts §1.5; RISC-V: §3.3). */
+/* Hardware-managed flags (EPT: docs/formats.md §E.5; RISC-V: §R.4). */
 #define EPT_A_BIT (1ull << 8)
 #define EPT_D_BIT (1ull << 9)
 #define RV_A_BIT  (1ull << 6)

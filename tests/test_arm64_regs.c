@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arm64 stage-2 registers and descriptor bits against hand-computed values
- * (arch-facts.md §2.2-§2.8): VTCR_EL2, VTTBR_EL2, raw leaf and table
+ * (docs/formats.md §A.2-§A.8): VTCR_EL2, VTTBR_EL2, raw leaf and table
  * descriptors seen through tdp_lookup's res.pte and tdp_walk.
  */
 #include "common.h"
@@ -117,7 +117,7 @@ static void t_vttbr_literal(struct tk_fx *fx)
 
 #define GENMASK(h, l) ((~0ull >> (63 - (h))) & ~((1ull << (l)) - 1))
 
-/* The leaf descriptor libtdp must write, composed by hand from arch-facts §2.3/§2.4. */
+/* The leaf descriptor libtdp must write, composed by hand from docs/formats.md §A.3, §A.4. */
 static uint64_t want_leaf(const struct tk_fx *fx, uint64_t hpa, unsigned int level, tdp_attr_t a,
 			  bool xnx)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86 EPT specifics, checked against raw entries and hand-computed values
- * (arch-facts.md §1): geometry, the 1 GiB cap, MBEC, memory types, A/D
+ * (docs/formats.md §E): geometry, the 1 GiB cap, MBEC, memory types, A/D
  * harvesting, suppress-#VE, misconfiguration rejection, EPTP.
  */
 #include <setjmp.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * tdp_pgtable_init / destroy: geometry of every configuration against the
- * hand-computed table (arch-facts §2.1, §2.7), root allocation, the
+ * hand-computed table (docs/formats.md §A.1, §A.7), root allocation, the
  * translation modes, and every invalid configuration.
  */
 #include "common.h"

@@ -5,7 +5,7 @@
  * roots, every fault kind at its level, every MALFORMED reason, 52-bit
  * output with 64K, and the front (tdp_tk_ref_leaves, tdp_tk_ref_for).
  * Descriptor and register values are composed here by hand from
- * arch-facts.md §2.
+ * docs/formats.md §A.
  */
 #include <setjmp.h>
 #include <stdarg.h>

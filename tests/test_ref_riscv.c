@@ -10,7 +10,7 @@
  * without ADUE, HGATP, external aborts, and the format-neutral front
  * (tdp_tk_ref_translate, tdp_tk_ref_leaves over the 16 KiB root,
  * tdp_tk_ref_for). PTE and HGATP values are composed here by hand from
- * arch-facts.md §3.
+ * docs/formats.md §R.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,7 +34,7 @@
 #include "hand_mem.h"
 
 /* ------------------------------------------------------------------ */
-/* PTEs and HGATP by hand (arch-facts §3.1, §3.3)                      */
+/* PTEs and HGATP by hand (docs/formats.md §R.1, §R.3)                 */
 
 #define P_V       (1ull << 0)
 #define P_R       (1ull << 1)

@@ -7,7 +7,7 @@
  * entries, the EPTP, the GPA width, external aborts, pte_pa (also the
  * arm64 walker's), and the format-neutral front (tdp_tk_ref_translate,
  * tdp_tk_ref_leaves, tdp_tk_ref_for). Entry and EPTP values are composed
- * here by hand from arch-facts.md §1.
+ * here by hand from docs/formats.md §E.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,7 +30,7 @@
 #include "hand_mem.h"
 
 /* ------------------------------------------------------------------ */
-/* Entries and EPTP by hand (arch-facts §1.2, §1.6)                    */
+/* Entries and EPTP by hand (docs/formats.md §E.2, §E.6)               */
 
 #define E_R    (1ull << 0)
 #define E_W    (1ull << 1)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RISC-V G-stage specifics, checked against raw entries and values computed
- * by hand from the specification (arch-facts.md §3) and the public headers
+ * by hand from the specification (docs/formats.md §R) and the public headers
  * (tdp/riscv.h, tdp/pgtable.h), not from lib/arch/riscv.
  *
  * Every table is checked after every operation by an independent scan of
@@ -12,7 +12,7 @@
  * and the tables reached; tdp_lookup agrees with the raw decoding of every
  * leaf. Every test destroys its table and checks that no page leaked.
  *
- * G-stage PTE (§3.3): V 0, R 1, W 2, X 3, U 4, G 5, A 6, D 7, RSW 9:8,
+ * G-stage PTE (docs/formats.md §R.3): V 0, R 1, W 2, X 3, U 4, G 5, A 6, D 7, RSW 9:8,
  * PPN 53:10 (PA = PPN << 12), reserved 60:54, PBMT 62:61, N 63.
  * Root index GPA[ia-1 : 12 + 9 * (levels - 1)] (11 bits); other levels 9 bits.
  */
@@ -37,7 +37,7 @@
 #define PA_BASE    (1ull << 30)
 #define ARENA_SIZE (64ull << 20)
 
-/* PTE bits (arch-facts §3.3) */
+/* PTE bits (docs/formats.md §R.3) */
 #define PTE_V         (1ull << 0)
 #define PTE_R         (1ull << 1)
 #define PTE_W         (1ull << 2)
@@ -73,7 +73,7 @@ struct mode {
 	uint64_t hgatp_mode;
 };
 
-/* arch-facts §3.1, §3.2 */
+/* docs/formats.md §R.1, §R.2 */
 static struct mode modes[] = {
 	{ "sv39x4", 41, 3, 8 },
 	{ "sv48x4", 50, 4, 9 },
@@ -232,7 +232,7 @@ static uint64_t napot_bits(const struct rv *f, uint64_t base, unsigned int xwr, 
 /*
  * Pointer to the entry at `level` on gpa's path, or NULL if the path ends
  * (an empty entry or a leaf) above it. Every table entry passed on the way
- * must be exactly V | PPN (§3.3: non-leaf R = W = X = U = A = D = 0, PBMT = N = 0).
+ * must be exactly V | PPN (docs/formats.md §R.3: non-leaf R = W = X = U = A = D = 0, PBMT = N = 0).
  */
 static uint64_t *entry_at(const struct rv *f, uint64_t gpa, unsigned int level)
 {
@@ -381,7 +381,7 @@ static void scan_leaf(const struct rv *f, uint64_t e, unsigned int level, uint64
 		if (base + 0x10000 > (1ull << f->oa))
 			fail_msg("gpa 0x%llx: leaf 0x%016llx beyond 2^oa", ULL(gpa), ULL(e));
 	} else {
-		/* superpage alignment: PPN[level-1:0] = 0 (§3.3) */
+		/* superpage alignment: PPN[level-1:0] = 0 (docs/formats.md §R.3) */
 		if (level > 0 && (ppn & ((1ull << (9 * level)) - 1)))
 			fail_msg("gpa 0x%llx: level-%u leaf 0x%016llx has a misaligned PPN", ULL(gpa),
 				 level, ULL(e));
@@ -591,7 +591,7 @@ static void t_init_geometry(void **state)
 	assert_true(f.pgt.geo.root_tables == 1 || f.pgt.geo.root_tables == 4);
 	/* the root covers exactly the input range */
 	assert_int_equal(12 + 9 * (L - 1) + 11, m->ia);
-	/* a leaf may sit at any level, root included (§3.2) */
+	/* a leaf may sit at any level, root included (docs/formats.md §R.2) */
 	assert_int_equal(f.pgt.geo.leaf_levels_mask, (1u << L) - 1);
 	/* one zeroed 16 KiB root, 16 KiB aligned */
 	assert_int_equal(f.pgt.root_pa & 16383, 0);
@@ -2098,7 +2098,7 @@ static void t_flush_svvptc(void **state)
 
 /*
  * Same translation, other entries: a block split into a table, 16 pages
- * becoming one group. arch-facts §3.4: a fence after any G-stage PTE
+ * becoming one group. docs/formats.md §R.7: a fence after any G-stage PTE
  * change; Svvptc removes only the invalid -> valid case.
  */
 static void t_flush_same_translation(void **state)

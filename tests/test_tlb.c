@@ -36,7 +36,7 @@ static const struct tk_event *only_flush(struct tk_fx *fx, size_t mark)
 
 /*
  * invalid -> valid needs no invalidation on arm64 and EPT, and on RISC-V
- * with Svvptc; without it every new entry is flushed too (arch-facts §3.4).
+ * with Svvptc; without it every new entry is flushed too (docs/formats.md §R.7).
  */
 static void t_tlb_map_empty_no_flush(struct tk_fx *fx)
 {
@@ -140,7 +140,7 @@ static void t_tlb_remap_bbm(struct tk_fx *fx)
 
 /*
  * Memory type change of a valid page: break-before-make where the format
- * needs it (arch-facts §2.10; tk_fx_map probes every leaf and the flush
+ * needs it (docs/formats.md §A.10; tk_fx_map probes every leaf and the flush
  * must see it unmapped), flushed in any case.
  */
 static void t_tlb_memtype_change_bbm(struct tk_fx *fx)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Can this process start and join a thread? Multi-threaded tests ask first:
- * qemu-aarch64 7.2 user mode (the aarch64 cross build's exe_wrapper on
- * Debian 12) hangs in pthread_create, and such a test then exits 77, which
- * meson counts as skipped. The includer defines _POSIX_C_SOURCE (200809L)
+ * Can this process start and join a thread? Multi-threaded tests ask first,
+ * because an emulator may hang in pthread_create (an earlier qemu-aarch64
+ * 7.2 build, the aarch64 cross build's exe_wrapper, did; Debian 12's 7.2.22
+ * does not), and such a test then exits 77, which meson counts as skipped. The includer defines _POSIX_C_SOURCE (200809L)
  * before its first include.
  */
 #ifndef TDP_TESTS_THREADS_PROBE_H

@@ -111,12 +111,15 @@ def load_graph(cidir):
     return files
 
 
-def cmd_stack(a):
-    files = load_graph(a.cidir)
+def stack_rows(cidir, nm, lib):
+    """([(deepest stack in bytes, public function)], deepest first; [errors]).
+
+    Also used by readme_stack.py, which compares the README's table with it.
+    """
+    files = load_graph(cidir)
     if not files:
-        print(f"no .ci files in {a.cidir}: was the library built with -fcallgraph-info=su?")
-        return 1
-    _, _, public = nm_symbols(a.nm, a.lib)
+        return [], [f"no .ci files in {cidir}: was the library built with -fcallgraph-info=su?"]
+    _, _, public = nm_symbols(nm, lib)
     # A function is (file, name); a call resolves in its own file first
     # (static functions of the same name live in every format variant).
     exported = {}
@@ -170,6 +173,14 @@ def cmd_stack(a):
     if not rows:
         errors.append("no public function found in the call graph")
     rows.sort(reverse=True)
+    return rows, errors
+
+
+def cmd_stack(a):
+    rows, errors = stack_rows(a.cidir, a.nm, a.lib)
+    if not rows and errors:
+        print("\n".join(errors))
+        return 1
     text = "".join(f"{d:6d}  {n}\n" for d, n in rows)
     if a.report:
         with open(a.report, "w", encoding="utf-8") as f:

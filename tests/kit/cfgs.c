@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The configurations the internal tests run on, with their geometry worked
- * out by hand (arch-facts.md §1.1 for EPT, §2.1 and §2.7 for arm64, §3.2 for
+ * out by hand (docs/formats.md §E.1 for EPT, §A.1 and §A.7 for arm64, §R.2 for
  * RISC-V), and
  * what the kit knows about each format without asking lib/: geometry, the
  * attribute words a leaf can hold, break-before-make, the empty entry.
@@ -194,7 +194,7 @@ uint32_t tk_feat_flags(enum tdp_format format, uint32_t feats)
 
 bool tk_flush_on_install(const struct tdp_config *cfg)
 {
-	/* a hart without Svvptc may cache invalid G-stage entries (arch-facts §3.4) */
+	/* a hart without Svvptc may cache invalid G-stage entries (docs/formats.md §R.7) */
 	return cfg->format == TDP_FORMAT_RISCV_G && !(cfg->flags & TDP_CFG_RISCV_SVVPTC);
 }
 
@@ -224,7 +224,7 @@ static bool prot_ok(const struct tdp_config *cfg, tdp_attr_t p)
 	/*
 	 * EPT: W without R is a misconfiguration, nothing at all is not
 	 * present. RISC-V: W without R is reserved, R = W = X = 0 is a table
-	 * pointer; execute-only is always legal (arch-facts §3.3).
+	 * pointer; execute-only is always legal (docs/formats.md §R.3).
 	 */
 	if ((p & TDP_PROT_W) && !(p & TDP_PROT_R))
 		return false;
@@ -278,7 +278,7 @@ tdp_attr_t tk_attr_fit(const struct tdp_config *cfg, tdp_attr_t attr)
 
 uint64_t tk_empty_pte(const struct tdp_config *cfg)
 {
-	/* EPT with suppress-#VE: bit 63 in every non-present entry (arch-facts §1.5) */
+	/* EPT with suppress-#VE: bit 63 in every non-present entry (docs/formats.md §E.2) */
 	if (cfg->format == TDP_FORMAT_X86_EPT && (cfg->flags & TDP_CFG_X86_SVE))
 		return 1ull << 63;
 	return 0;

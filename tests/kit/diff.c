@@ -348,17 +348,17 @@ static int drun_init(struct drun *d, const struct tdp_config *base, uint64_t see
 	d->g.rw_rules = d->g.ept || base->format == TDP_FORMAT_RISCV_G;
 	d->g.xnx = d->g.ept ? (base->flags & TDP_CFG_X86_MBEC) != 0
 			    : base->format == TDP_FORMAT_ARM64_S2 && (base->flags & TDP_CFG_ARM64_XNX);
-	/* RISC-V: execute-only is always legal (arch-facts §3.3) */
+	/* RISC-V: execute-only is always legal (docs/formats.md §R.3) */
 	d->g.exec_only = (d->g.ept && (base->flags & TDP_CFG_X86_EXEC_ONLY)) ||
 			 base->format == TDP_FORMAT_RISCV_G;
 	d->g.sw_values = 16;
 	d->g.mt_choices = 5;
 	if (d->g.ept && (base->flags & TDP_CFG_X86_AD)) {
-		d->g.a_bit = 1ull << 8; /* arch-facts §1.5 */
+		d->g.a_bit = 1ull << 8; /* docs/formats.md §E.5 */
 		d->g.d_bit = 1ull << 9;
 	}
 	if (base->format == TDP_FORMAT_RISCV_G) {
-		/* two RSW bits; PMA/NC/IO with Svpbmt, else only PMA (§3.3) */
+		/* two RSW bits; PMA/NC/IO with Svpbmt, else only PMA (docs/formats.md §R.3, §R.5) */
 		d->g.sw_values = 4;
 		d->g.mt_choices = (base->flags & TDP_CFG_RISCV_SVPBMT) ? 4 : 2;
 		if (base->flags & TDP_CFG_RISCV_SVADU) {

@@ -7,7 +7,7 @@
  * check helpers.
  *
  * The reference walkers (tdp_tk_ref_arm64 in ref_arm64.c, tdp_tk_ref_ept in
- * ref_x86.c) are written from arch-facts.md sections 2 and 1 and share no
+ * ref_x86.c) are written from docs/formats.md §A and §E and share no
  * code with lib/. They are the kit's only descriptor decoders: the
  * snapshots below are built on them (ref.c) and report every outcome the
  * hardware would not accept as an "anomaly".
@@ -152,8 +152,8 @@ void tk_config_xlate(struct tdp_tk_pool *env, struct tdp_config *cfg, unsigned i
 void tk_tlb_model_forward(struct tdp_tk_tlb *tlb, const struct tdp_tlb_ops *ops, void *ctx);
 
 /* ------------------------------------------------------------------ */
-/* Configurations with hand-computed geometry (arch-facts §1.1, §2.1,  */
-/* §2.7) and what the kit knows about each format (cfgs.c)             */
+/* Configurations with hand-computed geometry (docs/formats.md §E.1,  */
+/* §A.1, §A.7) and what the kit knows about each format (cfgs.c)       */
 
 struct tk_cfgdesc {
 	const char *name;
@@ -187,9 +187,9 @@ struct tk_geo {
 	uint32_t leaf_mask;
 };
 int tk_arm64_geo(unsigned int gshift, unsigned int ia, unsigned int oa, struct tk_geo *g);
-/* EPT (arch-facts §1.1): ia 48 (4 levels) or 57 (5 levels), MAXPHYADDR 36..52. */
+/* EPT (docs/formats.md §E.1): ia 48 (4 levels) or 57 (5 levels), MAXPHYADDR 36..52. */
 int tk_ept_geo(unsigned int ia, unsigned int oa, struct tk_geo *g);
-/* RISC-V (arch-facts §3.2): ia 41/50/59 (Sv39x4/48x4/57x4), oa 32..56. */
+/* RISC-V (docs/formats.md §R.2): ia 41/50/59 (Sv39x4/48x4/57x4), oa 32..56. */
 int tk_riscv_geo(unsigned int ia, unsigned int oa, struct tk_geo *g);
 /*
  * The geometry of a configuration of any format (format, granule_shift,
@@ -213,7 +213,7 @@ bool tk_flush_on_install(const struct tdp_config *cfg);
 bool tk_format_bbm(enum tdp_format format);
 /*
  * Whether a table of cfg (format and flags) can hold a leaf with this
- * neutral attribute word, from the architecture (arch-facts §1.3, §2.3): on
+ * neutral attribute word, from the architecture (docs/formats.md §E.3, §A.4): on
  * EPT a leaf needs R (or an execute bit with the execute-only capability),
  * W needs R, XP != XU needs MBEC; on arm64 every permission set is valid,
  * XP != XU needs FEAT_XNX. Format-specific bits 12..15 are not neutral:

@@ -388,12 +388,12 @@ int tdp_tk_ref_leaves(const struct tdp_tk_ref *ref, uint64_t gpa, uint64_t size,
 /*
  * The walker bound to pgt with registers the kit composes itself from the
  * configuration, so that it works on hand-made tables too (no library state
- * needed). arm64 (arch-facts §2.6-§2.8): SL0 from the kit's geometry, T0SZ,
- * TG0, PS, and BADDR with PA[51:48] in bits 5:2. EPT (§1.6): memory type WB,
+ * needed). arm64 (docs/formats.md §A.6-§A.8): SL0 from the kit's geometry, T0SZ,
+ * TG0, PS, and BADDR with PA[51:48] in bits 5:2. EPT (§E.6): memory type WB,
  * page-walk length - 1, A/D enable with TDP_CFG_X86_AD, the root; a CPU
  * with 2 MiB / 1 GiB pages exactly where the table may put leaves, the
  * execute-only capability and MBEC as configured, MAXPHYADDR = oa_bits.
- * RISC-V (§3.1): HGATP MODE 8 / 9 / 10 for 3 / 4 / 5 levels, VMID 0, the
+ * RISC-V (§R.1): HGATP MODE 8 / 9 / 10 for 3 / 4 / 5 levels, VMID 0, the
  * root's PPN; Svpbmt, Svnapot and ADUE as configured, pa_bits = oa_bits.
  * NULL on success, else the reason.
  */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arm64 stage-2 reference walker (tdp_tk_ref_arm64), written from
- * arch-facts.md section 2 and sharing nothing with lib/: it decodes
+ * docs/formats.md §A and sharing nothing with lib/: it decodes
  * VTCR_EL2 and VTTBR_EL2 the way the hardware would, reads the descriptors
  * through a struct tdp_tk_mem and reports the translation or the fault.
  *

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RISC-V G-stage reference walker (tdp_tk_ref_riscv), written from
- * arch-facts.md section 3 and sharing nothing with lib/: it decodes HGATP
+ * docs/formats.md §R and sharing nothing with lib/: it decodes HGATP
  * the way the hart would, reads the G-stage PTEs through a struct
  * tdp_tk_mem and reports the translation or the fault. It never writes
  * memory (no A/D updates, even with Svadu).
  *
- * What it models (arch-facts §3.1-§3.3, §3.5):
+ * What it models (docs/formats.md §R.1-§R.6, §R.8):
  * - HGATP: MODE (bits 63:60) 8 / 9 / 10 = Sv39x4 / Sv48x4 / Sv57x4, i.e.
  *   3 / 4 / 5 levels and 41 / 50 / 59-bit guest-physical addresses; bits
  *   59:58 zero; PPN (bits 43:0) with PPN[1:0] = 0 (16 KiB-aligned root).
@@ -73,7 +73,7 @@
 #include <string.h>
 
 /* ------------------------------------------------------------------ */
-/* Bit helpers and PTE fields (own, not lib/'s; arch-facts §3.3)        */
+/* Bit helpers and PTE fields (own, not lib/'s; docs/formats.md §R.3)  */
 
 /* Bits hi..lo set; 0 when hi < lo. */
 static uint64_t bits(unsigned int hi, unsigned int lo)

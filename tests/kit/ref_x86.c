@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Intel EPT reference walker (tdp_tk_ref_ept), written from arch-facts.md
- * section 1 and sharing nothing with lib/: it decodes the EPTP the way the
+ * Intel EPT reference walker (tdp_tk_ref_ept), written from docs/formats.md
+ * §E and sharing nothing with lib/: it decodes the EPTP the way the
  * CPU would at VM entry, reads the EPT entries through a struct tdp_tk_mem
  * and reports the translation, the EPT violation or the EPT
  * misconfiguration. It never writes memory (no A/D updates).
  *
- * What it models (arch-facts §1.1-§1.6):
+ * What it models (docs/formats.md §E.1-§E.6):
  * - EPTP: memory type (bits 2:0) 0 or 6, page-walk length - 1 (bits 5:3)
  *   3 or 4, A/D enable (bit 6, no effect on a read-only walk), bits 11:7
  *   zero, root address in bits MAXPHYADDR-1:12 and zero above. Anything

@@ -264,7 +264,7 @@ static void hw_bits(enum tdp_format format, uint64_t *a, uint64_t *d)
 {
 	switch (format) {
 	case TDP_FORMAT_X86_EPT:
-		*a = 1ull << 8; /* arch-facts §1.5 */
+		*a = 1ull << 8; /* docs/formats.md §E.5 */
 		*d = 1ull << 9;
 		break;
 	case TDP_FORMAT_ARM64_S2:
@@ -272,7 +272,7 @@ static void hw_bits(enum tdp_format format, uint64_t *a, uint64_t *d)
 		*d = 0;
 		break;
 	case TDP_FORMAT_RISCV_G:
-		*a = 1ull << 6; /* A and D, set by harts with menvcfg.ADUE (arch-facts §3.3) */
+		*a = 1ull << 6; /* A and D, set by harts with menvcfg.ADUE (docs/formats.md §R.4) */
 		*d = 1ull << 7;
 		break;
 	default:

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arm64 stage-2 configuration: start level, concatenated root, block levels
- * (arch-facts.md §2.1, §2.7) and the VTCR_EL2 / VTTBR_EL2 values (§2.6, §2.8).
+ * (docs/formats.md §A.1, §A.7) and the VTCR_EL2 / VTTBR_EL2 values (§A.6, §A.8).
  */
 #include "arch/arch.h"
 
-/* VTCR_EL2.PS encoding of a PA size, or -1 (§2.6). */
+/* VTCR_EL2.PS encoding of a PA size, or -1 (docs/formats.md §A.6). */
 static int ps_encoding(unsigned int oa_bits)
 {
 	switch (oa_bits) {
@@ -42,14 +42,14 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 
 	/*
 	 * Fewest levels: the start level may resolve up to s + 4 bits by
-	 * concatenating up to 16 tables (§2.7); never fewer than two levels.
+	 * concatenating up to 16 tables (docs/formats.md §A.7); never fewer than two levels.
 	 */
 	levels = (ia - g - 4 + s - 1) / s;
 	if (levels < 2)
 		levels = 2;
 	root_bits = ia - (g + (levels - 1) * s);
 
-	/* Blocks: 4K at levels 1-2, 16K at 1, 64K at 1 (+2 with a 52-bit PA) (§2.1). */
+	/* Blocks: 4K at levels 1-2, 16K at 1, 64K at 1 (+2 with a 52-bit PA) (docs/formats.md §A.1). */
 	mask = g == 12 ? 0x7u : g == 14 ? 0x3u : (oa == 52 ? 0x7u : 0x3u);
 	mask &= (1u << levels) - 1;
 	if (cfg->leaf_levels && cfg->leaf_levels < 32)
@@ -103,7 +103,7 @@ int tdp_arm64_vtcr(const struct tdp_pgtable *pgt, uint32_t flags, uint64_t *vtcr
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	g = pgt->geo.page_shift;
 	start = (unsigned int)tdp_arm64_level(pgt->geo.levels - 1);
-	/* SL0 counts from level 2 with 4K and from level 3 with 16K/64K (§2.7). */
+	/* SL0 counts from level 2 with 4K and from level 3 with 16K/64K (docs/formats.md §A.7). */
 	sl0 = g == 12 ? 2 - start : 3 - start;
 	/* TG0 does not sort: 00 = 4K, 01 = 64K, 10 = 16K. */
 	tg0 = g == 12 ? 0 : g == 16 ? 1 : 2;
@@ -132,7 +132,7 @@ int tdp_arm64_vttbr(const struct tdp_pgtable *pgt, uint16_t vmid, uint32_t flags
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	if (!(flags & TDP_ARM64_VMID16) && vmid > 0xff)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_VMID);
-	/* A 52-bit root keeps PA[51:48] in BADDR bits 5:2 (§2.8). */
+	/* A 52-bit root keeps PA[51:48] in BADDR bits 5:2 (docs/formats.md §A.8). */
 	baddr = (pgt->root_pa & ((1ull << 48) - 1)) | ((pgt->root_pa >> 48) & 0xf) << 2;
 	*vttbr = baddr | (uint64_t)vmid << VTTBR_VMID_SHIFT |
 		 ((flags & TDP_ARM64_CNP) ? VTTBR_CNP : 0);

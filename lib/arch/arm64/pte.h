@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * arm64 stage-2 descriptors (VMSAv8-64): the only place their bits are known.
- * Sources: arch-facts.md §2.2-§2.5.
+ * Sources: docs/formats.md §A.2-§A.5.
  *
  * The includer defines ARM64_GRANULE_SHIFT (12, 14 or 16); every helper is
  * static inline so the core compiled against it has constant shifts.
@@ -39,7 +39,7 @@
 #define A64_SW_SHIFT     55
 #define A64_SW_MASK      (0xfull << A64_SW_SHIFT)
 
-/* MemAttr[3:0] with HCR_EL2.FWB = 0 (§2.4). */
+/* MemAttr[3:0] with HCR_EL2.FWB = 0 (docs/formats.md §A.4). */
 #define A64_MEMATTR_WB       0xfu /* Normal, inner+outer write-back */
 #define A64_MEMATTR_NC       0x5u /* Normal, inner+outer non-cacheable */
 #define A64_MEMATTR_DEV      0x1u /* Device-nGnRE */
@@ -47,7 +47,7 @@
 
 /*
  * Output address bits 47:G. With the 64K granule and a 52-bit PA
- * (FEAT_LPA), PA[51:48] sits in descriptor bits 15:12 (§2.3, §2.12).
+ * (FEAT_LPA), PA[51:48] sits in descriptor bits 15:12 (docs/formats.md §A.3).
  */
 #define A64_OA_MASK (((1ull << 48) - 1) & ~((1ull << ARM64_GRANULE_SHIFT) - 1))
 #if ARM64_GRANULE_SHIFT == 16
@@ -79,7 +79,7 @@ static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
 	return 0;
 }
 
-/* invalid -> valid needs no TLBI (§2.9) */
+/* invalid -> valid needs no TLBI (docs/formats.md §A.9) */
 static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
 {
 	(void)pgt;
@@ -91,7 +91,7 @@ static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
 
 /*
  * Shared mode's "busy" entry: with bit 0 clear the descriptor is invalid and
- * the hardware ignores bits 63:1 (§2.2), so any of them can mark it.
+ * the hardware ignores bits 63:1 (docs/formats.md §A.2), so any of them can mark it.
  */
 #define FMT_BUSY_BIT (1ull << 58)
 /* ... and bit 57 marks a busy entry frozen with the table it sits in (variant.h, frozen_val). */
@@ -146,7 +146,7 @@ static inline uint64_t a64_prot_bits(tdp_attr_t attr)
 	if (attr & TDP_PROT_W)
 		v |= A64_S2AP_W;
 	/*
-	 * XN[1:0] (§2.4): 00 both levels execute, 01 EL0 only, 10 none,
+	 * XN[1:0] (docs/formats.md §A.4): 00 both levels execute, 01 EL0 only, 10 none,
 	 * 11 EL1 only. Without FEAT_XNX only XN1 is used (XP == XU there).
 	 */
 	switch (attr & TDP_PROT_X) {
@@ -230,7 +230,7 @@ static inline bool pte_same(uint64_t old, uint64_t new)
 }
 
 /*
- * Break-before-make (§2.10): a valid entry whose output address, kind
+ * Break-before-make (docs/formats.md §A.10): a valid entry whose output address, kind
  * (table/block/page) or memory attributes change must go invalid and be
  * invalidated before the new value is written. Permission, access-flag and
  * software-bit changes are made in place.

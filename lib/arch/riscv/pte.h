@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RISC-V G-stage entries (the Sv39/48/57 PTE format, used unchanged): the
- * only place their bits are known. Sources: arch-facts.md §3.2-§3.4.
+ * only place their bits are known. Sources: docs/formats.md §R.2-§R.7.
  */
 #ifndef TDP_ARCH_RISCV_PTE_H
 #define TDP_ARCH_RISCV_PTE_H
@@ -61,7 +61,7 @@ static inline bool fmt_cont_enabled(const struct tdp_pgtable *pgt)
 
 /*
  * Shared mode's "busy" entry: with V clear the hart ignores every other bit
- * (§3.3); RSW bit 8 marks it.
+ * (docs/formats.md §R.3); RSW bit 8 marks it.
  */
 #define FMT_BUSY_BIT (1ull << 8)
 /* ... and RSW bit 9 marks a busy entry frozen with the table it sits in (variant.h, frozen_val). */

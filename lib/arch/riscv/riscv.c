@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * RISC-V G-stage configuration: Sv39x4/Sv48x4/Sv57x4 geometry with the
- * widened 16 KiB root (arch-facts.md §3.2) and HGATP (§3.1).
+ * widened 16 KiB root (docs/formats.md §R.2) and HGATP (§R.1).
  */
 #include "arch/arch.h"
 

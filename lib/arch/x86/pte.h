@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Intel EPT entries: the only place their bits are known.
- * Sources: arch-facts.md §1.1-§1.6.
+ * Sources: docs/formats.md §E.1-§E.7.
  */
 #ifndef TDP_ARCH_X86_PTE_H
 #define TDP_ARCH_X86_PTE_H
@@ -38,7 +38,7 @@
 /*
  * not-present -> present needs no INVEPT: the CPU does not keep not-present
  * translations, and an EPT violation drops what it had for the address
- * (arch-facts §5 item 7 lists this as unconfirmed; libtdp follows KVM).
+ * (docs/formats.md §E.7).
  */
 static inline bool fmt_flush_on_install(const struct tdp_pgtable *pgt)
 {
@@ -61,12 +61,12 @@ static inline uint64_t fmt_invalid(const struct tdp_pgtable *pgt)
 
 /*
  * Shared mode's "busy" entry: bits 2:0 (and 10) clear make it not present,
- * and the CPU ignores bit 11 of such an entry (§1.2); the suppress-#VE bit
+ * and the CPU ignores bit 11 of such an entry (docs/formats.md §E.2); the suppress-#VE bit
  * of fmt_invalid is kept.
  */
 #define FMT_BUSY_BIT (1ull << 11)
 /*
- * ... and bit 62, also ignored in a not-present entry (§1.2: b[62:3]), marks
+ * ... and bit 62, also ignored in a not-present entry (docs/formats.md §E.2: b[62:3]), marks
  * a busy entry frozen with the table it sits in (variant.h, frozen_val).
  */
 #define FMT_FROZEN_BIT (1ull << 62)

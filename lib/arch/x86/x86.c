@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Intel EPT configuration: 4 or 5 levels, leaf levels (arch-facts.md §1.1)
- * and the EPTP (§1.6).
+ * Intel EPT configuration: 4 or 5 levels, leaf levels (docs/formats.md §E.1)
+ * and the EPTP (§E.6).
  */
 #include "arch/arch.h"
 
