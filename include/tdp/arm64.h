@@ -5,7 +5,12 @@
 #ifndef TDP_ARM64_H
 #define TDP_ARM64_H
 
+#include <tdp/export.h>
 #include <tdp/pgtable.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* tdp_config.flags for TDP_FORMAT_ARM64_S2 */
 #define TDP_CFG_ARM64_XNX (1u << 0) /* FEAT_XNX: TDP_PROT_XP and TDP_PROT_XU may differ */
@@ -27,7 +32,7 @@ static inline int tdp_arm64_level(unsigned int neutral_level)
  * and VS/HA from flags. Returns 0; -TDP_EINVAL for NULL arguments, a table of
  * another format or unknown flags.
  */
-int tdp_arm64_vtcr(const struct tdp_pgtable *pgt, uint32_t flags, uint64_t *vtcr);
+TDP_API int tdp_arm64_vtcr(const struct tdp_pgtable *pgt, uint32_t flags, uint64_t *vtcr);
 
 /*
  * Compose VTTBR_EL2: the root's physical address (BADDR, with PA[51:48] in
@@ -35,7 +40,11 @@ int tdp_arm64_vtcr(const struct tdp_pgtable *pgt, uint32_t flags, uint64_t *vtcr
  * Returns 0; -TDP_EINVAL for NULL arguments, another format, unknown flags or
  * a VMID above 255 without TDP_ARM64_VMID16.
  */
-int tdp_arm64_vttbr(const struct tdp_pgtable *pgt, uint16_t vmid, uint32_t flags,
-		    uint64_t *vttbr);
+TDP_API int tdp_arm64_vttbr(const struct tdp_pgtable *pgt, uint16_t vmid, uint32_t flags,
+			    uint64_t *vttbr);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

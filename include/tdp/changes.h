@@ -69,6 +69,10 @@
 
 #include <tdp/walk.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The call that made a change (struct tdp_change.op). */
 enum tdp_op {
 	TDP_OP_MAP = 1,   /* tdp_map */
@@ -91,12 +95,21 @@ struct tdp_change {
 	enum tdp_change_kind kind;
 	bool reshape;         /* the pages keep their translation (a split) */
 	struct tdp_entry old; /* the leaf before (UPDATE, REMOVE); old.valid false for ADD */
+#ifdef __cplusplus
+	/* `new` is a keyword in C++: the same member, spelt new_ there */
+	struct tdp_entry new_;
+#else
 	struct tdp_entry new; /* the leaf after (ADD, UPDATE); new.valid false for REMOVE */
+#endif
 };
 
 struct tdp_change_ops {
 	/* One changed leaf. Required when the ops are given. */
 	void (*leaf_changed)(void *ctx, const struct tdp_change *c);
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

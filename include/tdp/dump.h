@@ -6,7 +6,12 @@
 #ifndef TDP_DUMP_H
 #define TDP_DUMP_H
 
+#include <tdp/export.h>
 #include <tdp/walk.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /*
  * Receives the dump's text, in pieces of at most 128 bytes (not always
@@ -70,7 +75,11 @@ typedef int (*tdp_dump_write_fn)(void *ctx, const char *buf, size_t len);
  * TDP_DUMP_DOT, size 0, misalignment); -TDP_ERANGE (beyond the input range,
  * or gpa + size overflows).
  */
-int tdp_dump(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int flags,
-	     tdp_dump_write_fn out, void *ctx);
+TDP_API int tdp_dump(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int flags,
+		     tdp_dump_write_fn out, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

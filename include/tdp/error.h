@@ -10,6 +10,12 @@
 #ifndef TDP_ERROR_H
 #define TDP_ERROR_H
 
+#include <tdp/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TDP_ENOENT     2   /* lookup: the address is not mapped */
 #define TDP_EAGAIN     11  /* shared mode: lost a race, retry */
 #define TDP_ENOMEM     12  /* not enough pages in the memory cache / allocator */
@@ -18,5 +24,9 @@
 #define TDP_EINVAL     22  /* bad argument: NULL, misaligned, unknown flag or attribute */
 #define TDP_ERANGE     34  /* address range outside the table's input or output size */
 #define TDP_EOPNOTSUPP 95  /* the format or configuration cannot do this */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

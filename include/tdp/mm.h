@@ -9,7 +9,12 @@
 #ifndef TDP_MM_H
 #define TDP_MM_H
 
+#include <tdp/export.h>
 #include <tdp/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct tdp_pgtable;
 
@@ -55,7 +60,7 @@ struct tdp_memcache {
 };
 
 /* Make an empty memory cache. */
-void tdp_memcache_init(struct tdp_memcache *mc);
+TDP_API void tdp_memcache_init(struct tdp_memcache *mc);
 
 /*
  * Fill `mc` with table pages for `pgt` until it holds at least `min`.
@@ -63,9 +68,13 @@ void tdp_memcache_init(struct tdp_memcache *mc);
  * another size; -TDP_ENOMEM if the allocator failed (pages already added
  * stay in the cache).
  */
-int tdp_memcache_topup(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t min);
+TDP_API int tdp_memcache_topup(const struct tdp_pgtable *pgt, struct tdp_memcache *mc, size_t min);
 
 /* Give every page of `mc` back through pgt's free operation. */
-void tdp_memcache_drain(const struct tdp_pgtable *pgt, struct tdp_memcache *mc);
+TDP_API void tdp_memcache_drain(const struct tdp_pgtable *pgt, struct tdp_memcache *mc);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -26,9 +26,14 @@
 #define TDP_PGTABLE_H
 
 #include <tdp/error.h>
+#include <tdp/export.h>
 #include <tdp/mm.h>
 #include <tdp/tlb.h>
 #include <tdp/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 struct tdp_fmt_ops;
 struct tdp_change_ops; /* tdp/changes.h */
@@ -128,7 +133,7 @@ struct tdp_pgtable {
  * flags); -TDP_ENOMEM if the root could not be allocated; -TDP_ERANGE if the
  * allocator returned a root that is misaligned or above 2^oa_bits.
  */
-int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg);
+TDP_API int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg);
 
 /*
  * Free every table, after one flush_all. Exclusive in shared mode. The
@@ -136,12 +141,12 @@ int tdp_pgtable_init(struct tdp_pgtable *pgt, const struct tdp_config *cfg);
  * (until a new tdp_pgtable_init). Returns 0, or -TDP_EINVAL if pgt is NULL or
  * not initialised.
  */
-int tdp_pgtable_destroy(struct tdp_pgtable *pgt);
+TDP_API int tdp_pgtable_destroy(struct tdp_pgtable *pgt);
 
 /* Bytes mapped by one entry at `level` (0 if level is out of range). */
-uint64_t tdp_level_size(const struct tdp_pgtable *pgt, unsigned int level);
+TDP_API uint64_t tdp_level_size(const struct tdp_pgtable *pgt, unsigned int level);
 /* Smallest page size of the table (0 if pgt is not initialised). */
-uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
+TDP_API uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
 
 /* tdp_map flags */
 #define TDP_MAP_NOREPLACE      (1u << 0) /* fail with -TDP_EEXIST if anything in the range is mapped */
@@ -171,8 +176,8 @@ uint64_t tdp_page_size(const struct tdp_pgtable *pgt);
  * mode (see TDP_CFG_SHARED) also -TDP_EAGAIN; with TDP_MAP_NOREPLACE, leaves
  * that appear during the call are kept and reported with -TDP_EEXIST.
  */
-int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
-	    tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc);
+TDP_API int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
+		    tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc);
 
 /*
  * Make exactly the pages of [gpa, gpa + size) stop translating. Blocks that
@@ -181,7 +186,8 @@ int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
  * Exclusive in shared mode (it frees tables at once).
  * Returns 0, -TDP_EINVAL, -TDP_ERANGE or -TDP_ENOMEM (split pages).
  */
-int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_memcache *mc);
+TDP_API int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
+		      struct tdp_memcache *mc);
 
 struct tdp_zap_result {
 	/*
@@ -209,8 +215,8 @@ struct tdp_zap_result {
  * Returns 0 when the range is done, 1 when the budget ran out (continue at
  * res->resume), -TDP_EINVAL or -TDP_ERANGE. res is required.
  */
-int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
-	    struct tdp_zap_result *res);
+TDP_API int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
+		    struct tdp_zap_result *res);
 
 /*
  * Replace every block that intersects [gpa, gpa + size) and sits above
@@ -220,8 +226,8 @@ int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budge
  * get nothing. Returns 0; -TDP_EINVAL (also target_level >= levels);
  * -TDP_ERANGE; -TDP_ENOMEM.
  */
-int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int target_level,
-	      struct tdp_memcache *mc);
+TDP_API int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
+		      unsigned int target_level, struct tdp_memcache *mc);
 
 /*
  * Change permissions (and software bits) of every mapped page in
@@ -255,8 +261,8 @@ int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int
  * cannot express on every possible entry); -TDP_ERANGE; -TDP_ENOMEM (edge
  * splits).
  */
-int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
-		tdp_attr_t set, struct tdp_memcache *mc);
+TDP_API int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t clear,
+			tdp_attr_t set, struct tdp_memcache *mc);
 
 /*
  * Accessed/dirty harvesting, for tables whose format has hardware A/D flags
@@ -274,8 +280,9 @@ int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t
  * Flags are cleared by compare-and-swap, so one the hardware sets at the
  * same moment is never lost.
  */
-int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young);
-int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t *bitmap);
+TDP_API int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, bool *young);
+TDP_API int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
+			      uint64_t *bitmap);
 
 /*
  * Stage-2 fault handling: the memory region around a faulting address (one
@@ -316,15 +323,15 @@ struct tdp_fault_result {
  * mode -TDP_EEXIST also reports a leaf another thread wrote first, and
  * -TDP_EAGAIN an entry another thread holds busy (resume the guest, or retry).
  */
-int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_fault_region *rg,
-		  tdp_attr_t attr, uint32_t flags, struct tdp_memcache *mc,
-		  struct tdp_fault_result *res);
+TDP_API int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa,
+			  const struct tdp_fault_region *rg, tdp_attr_t attr, uint32_t flags,
+			  struct tdp_memcache *mc, struct tdp_fault_result *res);
 
 /*
  * Pages tdp_map_fault() may take from the cache: one table per level below
  * the root. Returns it, or -TDP_EINVAL for a NULL or uninitialised table.
  */
-long tdp_map_fault_pages_needed(const struct tdp_pgtable *pgt);
+TDP_API long tdp_map_fault_pages_needed(const struct tdp_pgtable *pgt);
 
 struct tdp_lookup_result {
 	uint64_t hpa;      /* host address of gpa itself (offset included) */
@@ -340,7 +347,7 @@ struct tdp_lookup_result {
  * mapped; -TDP_EINVAL for NULL arguments; -TDP_ERANGE if gpa is outside the
  * input range. gpa need not be page aligned.
  */
-int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res);
+TDP_API int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_result *res);
 
 /*
  * Worst-case number of table pages an operation on this range can take,
@@ -349,12 +356,12 @@ int tdp_lookup(const struct tdp_pgtable *pgt, uint64_t gpa, struct tdp_lookup_re
  * top). Returns the count, or a negative error under the operation's
  * argument rules.
  */
-long tdp_map_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa,
-			  uint64_t size, uint32_t flags);
-long tdp_unmap_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size);
-long tdp_split_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
-			    unsigned int target_level);
-long tdp_protect_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size);
+TDP_API long tdp_map_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa,
+				  uint64_t size, uint32_t flags);
+TDP_API long tdp_unmap_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size);
+TDP_API long tdp_split_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
+				    unsigned int target_level);
+TDP_API long tdp_protect_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size);
 
 /*
  * Shared mode: free a table given to tdp_mm_ops.defer_free_table, with every
@@ -365,6 +372,10 @@ long tdp_protect_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint6
  * -TDP_EINVAL for a NULL or uninitialised table, NULL `table`, or a level
  * that no table below the root has.
  */
-int tdp_free_unlinked(const struct tdp_pgtable *pgt, void *table, unsigned int level);
+TDP_API int tdp_free_unlinked(const struct tdp_pgtable *pgt, void *table, unsigned int level);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -22,7 +22,12 @@
 #ifndef TDP_RISCV_H
 #define TDP_RISCV_H
 
+#include <tdp/export.h>
 #include <tdp/pgtable.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* tdp_config.flags for TDP_FORMAT_RISCV_G */
 /*
@@ -84,6 +89,10 @@ static inline int tdp_riscv_level(unsigned int neutral_level)
  * Returns 0; -TDP_EINVAL for NULL arguments, a table of another format or a
  * VMID above TDP_RISCV_VMID_MAX.
  */
-int tdp_riscv_hgatp(const struct tdp_pgtable *pgt, uint32_t vmid, uint64_t *hgatp);
+TDP_API int tdp_riscv_hgatp(const struct tdp_pgtable *pgt, uint32_t vmid, uint64_t *hgatp);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

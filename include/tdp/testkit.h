@@ -22,7 +22,12 @@
 #ifndef TDP_TESTKIT_H
 #define TDP_TESTKIT_H
 
+#include <tdp/export.h>
 #include <tdp/tdp.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Physical memory as the reference walkers read it                    */
@@ -47,13 +52,13 @@ struct tdp_tk_pool;
  * power-of-two sizes from 4 KiB to 1 MiB, aligned to their size.
  * Returns NULL if the arena cannot be reserved or the arguments are bad.
  */
-struct tdp_tk_pool *tdp_tk_pool_new(uint64_t pa_base, size_t arena_size);
-void tdp_tk_pool_delete(struct tdp_tk_pool *pool);
+TDP_API struct tdp_tk_pool *tdp_tk_pool_new(uint64_t pa_base, size_t arena_size);
+TDP_API void tdp_tk_pool_delete(struct tdp_tk_pool *pool);
 
 /* Set cfg->mm, mm_ctx and linear_offset (no translation callbacks). */
-void tdp_tk_pool_config(struct tdp_tk_pool *pool, struct tdp_config *cfg);
+TDP_API void tdp_tk_pool_config(struct tdp_tk_pool *pool, struct tdp_config *cfg);
 /* Same, with virt_to_phys/phys_to_virt callbacks instead of the offset. */
-void tdp_tk_pool_config_xlate(struct tdp_tk_pool *pool, struct tdp_config *cfg);
+TDP_API void tdp_tk_pool_config_xlate(struct tdp_tk_pool *pool, struct tdp_config *cfg);
 
 struct tdp_tk_pool_stats {
 	size_t out_blocks, out_bytes; /* handed out and not given back */
@@ -61,29 +66,30 @@ struct tdp_tk_pool_stats {
 	size_t failed_allocs;         /* injected or out-of-arena failures */
 	size_t errors;                /* bad frees: unknown block, wrong size, twice */
 };
-void tdp_tk_pool_stats(const struct tdp_tk_pool *pool, struct tdp_tk_pool_stats *st);
+TDP_API void tdp_tk_pool_stats(const struct tdp_tk_pool *pool, struct tdp_tk_pool_stats *st);
 /* Text of the first error, or "" if none. */
-const char *tdp_tk_pool_first_error(const struct tdp_tk_pool *pool);
+TDP_API const char *tdp_tk_pool_first_error(const struct tdp_tk_pool *pool);
 
 /* Fault injection: fail only the n-th allocation from now (0 = the next one). */
-void tdp_tk_pool_fail_nth(struct tdp_tk_pool *pool, long n);
+TDP_API void tdp_tk_pool_fail_nth(struct tdp_tk_pool *pool, long n);
 /* Fail the n-th allocation from now and every later one. */
-void tdp_tk_pool_fail_from(struct tdp_tk_pool *pool, long n);
-void tdp_tk_pool_fail_off(struct tdp_tk_pool *pool);
+TDP_API void tdp_tk_pool_fail_from(struct tdp_tk_pool *pool, long n);
+TDP_API void tdp_tk_pool_fail_off(struct tdp_tk_pool *pool);
 
 /* Is [pa, pa + size) exactly one block the pool handed out? */
-bool tdp_tk_pool_live(const struct tdp_tk_pool *pool, uint64_t pa, size_t size);
-void *tdp_tk_pool_va(const struct tdp_tk_pool *pool, uint64_t pa);
+TDP_API bool tdp_tk_pool_live(const struct tdp_tk_pool *pool, uint64_t pa, size_t size);
+TDP_API void *tdp_tk_pool_va(const struct tdp_tk_pool *pool, uint64_t pa);
 /* ~0 if va is not in the pool's arena. */
-uint64_t tdp_tk_pool_pa(const struct tdp_tk_pool *pool, const void *va);
+TDP_API uint64_t tdp_tk_pool_pa(const struct tdp_tk_pool *pool, const void *va);
 /* A reader over the pool's live blocks, for the reference walkers. */
-struct tdp_tk_mem tdp_tk_pool_mem(struct tdp_tk_pool *pool);
+TDP_API struct tdp_tk_mem tdp_tk_pool_mem(struct tdp_tk_pool *pool);
 /*
  * Call fn(ctx, pa, size) before every free (the TLB model uses it). A pool
  * has one such hook: a second call replaces the first; NULL removes it.
  */
-void tdp_tk_pool_on_free(struct tdp_tk_pool *pool, void (*fn)(void *ctx, uint64_t pa, size_t size),
-			 void *ctx);
+TDP_API void tdp_tk_pool_on_free(struct tdp_tk_pool *pool,
+				 void (*fn)(void *ctx, uint64_t pa, size_t size),
+				 void *ctx);
 
 /* ------------------------------------------------------------------ */
 /* Reference walkers                                                    */
@@ -137,7 +143,7 @@ struct tdp_tk_xlate {
 };
 
 /* A short human name of a result ("permission fault", ...). */
-const char *tdp_tk_result_name(enum tdp_tk_result r);
+TDP_API const char *tdp_tk_result_name(enum tdp_tk_result r);
 
 /*
  * arm64 stage 2: the walk that VTCR_EL2 and VTTBR_EL2 configure. The model
@@ -156,8 +162,8 @@ struct tdp_tk_arm64_regs {
  * Translate ipa for `access` as an arm64 stage-2 walk would. Returns 0 with
  * the outcome in *x, or -TDP_EINVAL for NULL arguments or unknown access bits.
  */
-int tdp_tk_ref_arm64(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *regs,
-		     uint64_t ipa, unsigned int access, struct tdp_tk_xlate *x);
+TDP_API int tdp_tk_ref_arm64(const struct tdp_tk_mem *mem, const struct tdp_tk_arm64_regs *regs,
+			     uint64_t ipa, unsigned int access, struct tdp_tk_xlate *x);
 
 /*
  * Intel EPT: the walk an EPTP configures, on a CPU with these capabilities
@@ -179,8 +185,8 @@ struct tdp_tk_x86_regs {
 	unsigned int maxphyaddr; /* CPUID 0x80000008 EAX[7:0], e.g. 46 or 52 */
 };
 
-int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *regs,
-		   uint64_t gpa, unsigned int access, struct tdp_tk_xlate *x);
+TDP_API int tdp_tk_ref_ept(const struct tdp_tk_mem *mem, const struct tdp_tk_x86_regs *regs,
+			   uint64_t gpa, unsigned int access, struct tdp_tk_xlate *x);
 
 /*
  * RISC-V G-stage (H extension, RV64): the walk an HGATP configures on a
@@ -220,8 +226,8 @@ struct tdp_tk_riscv_regs {
 	unsigned int pa_bits;  /* physical address width of the hart, <= 56 */
 };
 
-int tdp_tk_ref_riscv(const struct tdp_tk_mem *mem, const struct tdp_tk_riscv_regs *regs,
-		     uint64_t gpa, unsigned int access, struct tdp_tk_xlate *x);
+TDP_API int tdp_tk_ref_riscv(const struct tdp_tk_mem *mem, const struct tdp_tk_riscv_regs *regs,
+			     uint64_t gpa, unsigned int access, struct tdp_tk_xlate *x);
 
 /* A reference walker bound to one table's registers and memory. */
 struct tdp_tk_ref {
@@ -239,10 +245,10 @@ struct tdp_tk_ref {
  * register helpers (VMID 0), its memory from `mem`. -TDP_EINVAL for NULL or
  * an unsupported format.
  */
-int tdp_tk_ref_for(struct tdp_tk_ref *ref, const struct tdp_pgtable *pgt,
-		   const struct tdp_tk_mem *mem);
-int tdp_tk_ref_translate(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned int access,
-			 struct tdp_tk_xlate *x);
+TDP_API int tdp_tk_ref_for(struct tdp_tk_ref *ref, const struct tdp_pgtable *pgt,
+			   const struct tdp_tk_mem *mem);
+TDP_API int tdp_tk_ref_translate(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned int access,
+				 struct tdp_tk_xlate *x);
 
 /*
  * Visit, in address order, every leaf and every other outcome that is not
@@ -252,9 +258,9 @@ int tdp_tk_ref_translate(const struct tdp_tk_ref *ref, uint64_t gpa, unsigned in
  * returned. *tables (optional) receives the number of distinct table pages
  * the walks passed through (root included), for leak accounting.
  */
-int tdp_tk_ref_leaves(const struct tdp_tk_ref *ref, uint64_t gpa, uint64_t size,
-		      int (*fn)(const struct tdp_tk_xlate *x, void *arg), void *arg,
-		      size_t *tables);
+TDP_API int tdp_tk_ref_leaves(const struct tdp_tk_ref *ref, uint64_t gpa, uint64_t size,
+			      int (*fn)(const struct tdp_tk_xlate *x, void *arg), void *arg,
+			      size_t *tables);
 
 /* ------------------------------------------------------------------ */
 /* TLB-coherence model                                                  */
@@ -278,19 +284,20 @@ struct tdp_tk_tlb;
  * Every change of a cached translation needs an invalidation, permission
  * relaxations included (libtdp always issues one).
  */
-struct tdp_tk_tlb *tdp_tk_tlb_new(size_t capacity, struct tdp_tk_pool *pool, uint32_t flags);
+TDP_API struct tdp_tk_tlb *tdp_tk_tlb_new(size_t capacity, struct tdp_tk_pool *pool,
+					  uint32_t flags);
 /* Delete the model before its pool (it unhooks itself from the pool). */
-void tdp_tk_tlb_delete(struct tdp_tk_tlb *tlb);
-extern const struct tdp_tlb_ops tdp_tk_tlb_ops;
+TDP_API void tdp_tk_tlb_delete(struct tdp_tk_tlb *tlb);
+TDP_API extern const struct tdp_tlb_ops tdp_tk_tlb_ops;
 /* Walk with this reference from now on (the model keeps a copy); empties the cache. */
-void tdp_tk_tlb_attach(struct tdp_tk_tlb *tlb, const struct tdp_tk_ref *ref);
+TDP_API void tdp_tk_tlb_attach(struct tdp_tk_tlb *tlb, const struct tdp_tk_ref *ref);
 
 /*
  * Cache the translation of gpa for `access` if the walk succeeds, like a
  * TLB fill by a vCPU (evicting the oldest entry when full). Returns 1 if
  * cached, 0 if the walk faulted, or a negative code.
  */
-int tdp_tk_tlb_fill(struct tdp_tk_tlb *tlb, uint64_t gpa, unsigned int access);
+TDP_API int tdp_tk_tlb_fill(struct tdp_tk_tlb *tlb, uint64_t gpa, unsigned int access);
 
 /*
  * Re-walk every cached translation: each must still be what the tables say
@@ -298,9 +305,9 @@ int tdp_tk_tlb_fill(struct tdp_tk_tlb *tlb, uint64_t gpa, unsigned int access);
  * every operation. Returns the number of violations found so far (this
  * check, those seen inside the flush callbacks and the frees).
  */
-size_t tdp_tk_tlb_check(struct tdp_tk_tlb *tlb);
+TDP_API size_t tdp_tk_tlb_check(struct tdp_tk_tlb *tlb);
 /* Text of the first violation, or "". */
-const char *tdp_tk_tlb_first_violation(const struct tdp_tk_tlb *tlb);
+TDP_API const char *tdp_tk_tlb_first_violation(const struct tdp_tk_tlb *tlb);
 
 struct tdp_tk_tlb_stats {
 	size_t cached;       /* entries held now */
@@ -309,7 +316,7 @@ struct tdp_tk_tlb_stats {
 	size_t dropped;      /* entries removed by invalidations (not evictions) */
 	size_t violations;
 };
-void tdp_tk_tlb_stats(const struct tdp_tk_tlb *tlb, struct tdp_tk_tlb_stats *st);
+TDP_API void tdp_tk_tlb_stats(const struct tdp_tk_tlb *tlb, struct tdp_tk_tlb_stats *st);
 
 /* ------------------------------------------------------------------ */
 /* Differential driver                                                  */
@@ -343,14 +350,14 @@ struct tdp_tk_diff_stats {
  * printing the seed, the operation and, with shrink, a minimal sequence),
  * or a negative code for bad options.
  */
-int tdp_tk_diff_run(const struct tdp_tk_diff_opts *o, struct tdp_tk_diff_stats *st);
+TDP_API int tdp_tk_diff_run(const struct tdp_tk_diff_opts *o, struct tdp_tk_diff_stats *st);
 
 /*
  * The same driver with its operations decoded from bytes (for libFuzzer and
  * AFL++): the first byte picks a configuration of the format, the rest are
  * operations. Returns 0, or 1 on a failed check (already printed).
  */
-int tdp_tk_diff_run_bytes(enum tdp_format format, const uint8_t *data, size_t size);
+TDP_API int tdp_tk_diff_run_bytes(enum tdp_format format, const uint8_t *data, size_t size);
 
 /* ------------------------------------------------------------------ */
 /* Epoch-based deferred free                                            */
@@ -377,13 +384,13 @@ struct tdp_tk_epoch;
  * An epoch domain for up to max_threads threads (ids 0..max_threads-1, at
  * most 65536); NULL on bad arguments or no memory.
  */
-struct tdp_tk_epoch *tdp_tk_epoch_new(unsigned int max_threads);
+TDP_API struct tdp_tk_epoch *tdp_tk_epoch_new(unsigned int max_threads);
 /*
  * Free the domain. Tables still pending are freed first through the table
  * given at attach (all threads must be outside); if none was attached, or
  * it was destroyed already, they are dropped (leaked), so reclaim first.
  */
-void tdp_tk_epoch_delete(struct tdp_tk_epoch *e);
+TDP_API void tdp_tk_epoch_delete(struct tdp_tk_epoch *e);
 /*
  * Wrap cfg->mm / cfg->mm_ctx (already set, e.g. by tdp_tk_pool_config):
  * afterwards cfg->mm points to the domain's own tdp_mm_ops, whose
@@ -397,33 +404,37 @@ void tdp_tk_epoch_delete(struct tdp_tk_epoch *e);
  * Returns 0, or -TDP_EINVAL for NULL, a cfg->mm without zalloc_table or
  * free_table, or a domain configured already (one table per domain).
  */
-int tdp_tk_epoch_config(struct tdp_tk_epoch *e, struct tdp_config *cfg);
+TDP_API int tdp_tk_epoch_config(struct tdp_tk_epoch *e, struct tdp_config *cfg);
 /*
  * Tell the domain which table it serves (after tdp_pgtable_init succeeded);
  * needed before reclaim frees anything. NULL pgt detaches.
  */
-void tdp_tk_epoch_attach(struct tdp_tk_epoch *e, const struct tdp_pgtable *pgt);
+TDP_API void tdp_tk_epoch_attach(struct tdp_tk_epoch *e, const struct tdp_pgtable *pgt);
 /*
  * Thread `tid` enters / leaves a section in which it calls libtdp on the
  * table (a read-side critical section). One thread per id. Sections nest
  * (the outermost one counts); an exit while outside is ignored. A tid >=
  * max_threads is ignored: such a thread is NOT protected.
  */
-void tdp_tk_epoch_enter(struct tdp_tk_epoch *e, unsigned int tid);
-void tdp_tk_epoch_exit(struct tdp_tk_epoch *e, unsigned int tid);
+TDP_API void tdp_tk_epoch_enter(struct tdp_tk_epoch *e, unsigned int tid);
+TDP_API void tdp_tk_epoch_exit(struct tdp_tk_epoch *e, unsigned int tid);
 /*
  * Free (tdp_free_unlinked) every queued table no thread can still reach;
  * callable from any thread, also concurrently, also from inside a section
  * (then it just cannot free what that thread may see). Returns how many
  * it freed (0 before attach).
  */
-size_t tdp_tk_epoch_reclaim(struct tdp_tk_epoch *e);
+TDP_API size_t tdp_tk_epoch_reclaim(struct tdp_tk_epoch *e);
 
 struct tdp_tk_epoch_stats {
 	size_t deferred; /* tables given to defer_free_table */
 	size_t freed;    /* of those, freed by reclaim or delete */
 	size_t pending;  /* deferred - freed */
 };
-void tdp_tk_epoch_stats(const struct tdp_tk_epoch *e, struct tdp_tk_epoch_stats *st);
+TDP_API void tdp_tk_epoch_stats(const struct tdp_tk_epoch *e, struct tdp_tk_epoch_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,6 +16,10 @@
 
 #include <tdp/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct tdp_tlb_ops {
 	/*
 	 * Invalidate every cached translation of [gpa, gpa + size) for this
@@ -32,5 +36,9 @@ struct tdp_tlb_ops {
 	/* Invalidate everything cached for this table (used by destroy). Required. */
 	void (*flush_all)(void *ctx);
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /*
  * Neutral levels: level 0 maps the smallest page (4, 16 or 64 KiB); the root
  * is level (levels - 1). Per-architecture helpers convert to the
@@ -58,5 +62,9 @@ typedef uint32_t tdp_attr_t;
 #define TDP_SW_SHIFT 8
 #define TDP_SW_MASK  (0xfu << TDP_SW_SHIFT)
 #define TDP_SW(v)    ((((tdp_attr_t)(v)) << TDP_SW_SHIFT) & TDP_SW_MASK)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -9,7 +9,12 @@
 #ifndef TDP_WALK_H
 #define TDP_WALK_H
 
+#include <tdp/export.h>
 #include <tdp/pgtable.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* A decoded entry, as the iterator and the walk present it. */
 struct tdp_entry {
@@ -57,14 +62,14 @@ struct tdp_iter {
  * Returns 0; -TDP_EINVAL for NULL arguments, start >= end or
  * min_level >= levels; -TDP_ERANGE if end is beyond the input range.
  */
-int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
-		   uint64_t end, unsigned int min_level);
+TDP_API int tdp_iter_start(struct tdp_iter *it, const struct tdp_pgtable *pgt, uint64_t start,
+			   uint64_t end, unsigned int min_level);
 /* Move to the next entry (into a table first); clears it->valid at the end. */
-void tdp_iter_next(struct tdp_iter *it);
+TDP_API void tdp_iter_next(struct tdp_iter *it);
 /* Walk again from the root to the current address, re-reading every entry. */
-void tdp_iter_restart(struct tdp_iter *it);
+TDP_API void tdp_iter_restart(struct tdp_iter *it);
 /* Decode the current entry. */
-void tdp_iter_entry(const struct tdp_iter *it, struct tdp_entry *e);
+TDP_API void tdp_iter_entry(const struct tdp_iter *it, struct tdp_entry *e);
 
 #define tdp_for_each_entry(it, pgt, start, end)                                   \
 	for (int tdp__rc_ = tdp_iter_start(&(it), (pgt), (start), (end), 0);      \
@@ -84,8 +89,8 @@ typedef int (*tdp_walk_fn)(const struct tdp_entry *e, unsigned int visit, void *
  * as selected by `visits`. Returns 0, the visitor's non-zero value,
  * -TDP_EINVAL (NULL, size 0, misalignment, no visit selected) or -TDP_ERANGE.
  */
-int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int visits,
-	     tdp_walk_fn fn, void *arg);
+TDP_API int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
+		     unsigned int visits, tdp_walk_fn fn, void *arg);
 
 /*
  * What a range of a table holds: tdp_stats' result. Levels are neutral.
@@ -111,6 +116,11 @@ struct tdp_stats {
  * misalignment); -TDP_ERANGE (beyond the input range, or gpa + size
  * overflows).
  */
-int tdp_stats(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_stats *st);
+TDP_API int tdp_stats(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size,
+		      struct tdp_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -6,7 +6,12 @@
 #ifndef TDP_X86_H
 #define TDP_X86_H
 
+#include <tdp/export.h>
 #include <tdp/pgtable.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* tdp_config.flags for TDP_FORMAT_X86_EPT (ia_bits 48: 4 levels, 57: 5 levels) */
 #define TDP_CFG_X86_AD        (1u << 0) /* accessed/dirty flags on (EPTP bit 6; cap bit 21) */
@@ -46,6 +51,10 @@ static inline int tdp_x86_level(unsigned int neutral_level)
  * root's physical address. Returns 0; -TDP_EINVAL for NULL arguments or a
  * table of another format.
  */
-int tdp_x86_eptp(const struct tdp_pgtable *pgt, uint64_t *eptp);
+TDP_API int tdp_x86_eptp(const struct tdp_pgtable *pgt, uint64_t *eptp);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
