@@ -52,7 +52,7 @@ failed=0
 trap 'echo "tests: $passed passed, $failed failed"' EXIT
 MESON_TEST_ARGS=("$@")
 echo "== build-test: gcc -Wall -Wextra -Werror =="
-run build-test -Dwerror=true -Dbench=true
+run build-test -Dwerror=true -Dbench=true -Dcxx=enabled -Ddocs=enabled
 echo "== build-san: AddressSanitizer + UndefinedBehaviorSanitizer =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run build-san -Dwerror=true -Dbench=true -Db_sanitize=address,undefined -Db_lundef=false \

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/** @file
  * Change reporting: what each call did to the table's leaves.
  *
  * A hypervisor keeps state in step with its stage-2 table: a reference on
@@ -69,34 +69,50 @@
 
 #include <tdp/walk.h>
 
-/* The call that made a change (struct tdp_change.op). */
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The call that made a change (struct tdp_change.op). */
 enum tdp_op {
-	TDP_OP_MAP = 1,   /* tdp_map */
-	TDP_OP_FAULT,     /* tdp_map_fault */
-	TDP_OP_UNMAP,     /* tdp_unmap */
-	TDP_OP_ZAP,       /* tdp_zap */
-	TDP_OP_SPLIT,     /* tdp_split */
-	TDP_OP_PROTECT,   /* tdp_protect */
-	TDP_OP_DESTROY,   /* tdp_pgtable_destroy */
+	TDP_OP_MAP = 1,   /**< tdp_map */
+	TDP_OP_FAULT,     /**< tdp_map_fault */
+	TDP_OP_UNMAP,     /**< tdp_unmap */
+	TDP_OP_ZAP,       /**< tdp_zap */
+	TDP_OP_SPLIT,     /**< tdp_split */
+	TDP_OP_PROTECT,   /**< tdp_protect */
+	TDP_OP_DESTROY,   /**< tdp_pgtable_destroy */
 };
 
+/** What happened to the leaf (struct tdp_change.kind; see the top of tdp/changes.h). */
 enum tdp_change_kind {
-	TDP_CHANGE_ADD = 1,
-	TDP_CHANGE_UPDATE,
-	TDP_CHANGE_REMOVE,
+	TDP_CHANGE_ADD = 1, /**< a leaf where the address did not translate */
+	TDP_CHANGE_UPDATE,  /**< a leaf replaced in place at the same address and level */
+	TDP_CHANGE_REMOVE,  /**< a leaf gone */
 };
 
+/** One changed leaf, as tdp_change_ops.leaf_changed receives it. */
 struct tdp_change {
-	enum tdp_op op;
-	enum tdp_change_kind kind;
-	bool reshape;         /* the pages keep their translation (a split) */
-	struct tdp_entry old; /* the leaf before (UPDATE, REMOVE); old.valid false for ADD */
-	struct tdp_entry new; /* the leaf after (ADD, UPDATE); new.valid false for REMOVE */
+	enum tdp_op op;             /**< the call that made the change */
+	enum tdp_change_kind kind;  /**< what happened */
+	bool reshape;         /**< the pages keep their translation (a split) */
+	struct tdp_entry old; /**< the leaf before (UPDATE, REMOVE); old.valid false for ADD */
+#ifdef __cplusplus
+	/* `new` is a keyword in C++: the same member, spelt new_ there */
+	struct tdp_entry new_;
+#else
+	struct tdp_entry new; /**< the leaf after (ADD, UPDATE); new.valid false for REMOVE */
+#endif
 };
 
+/** Change reporting callbacks (tdp_config.changes). */
 struct tdp_change_ops {
-	/* One changed leaf. Required when the ops are given. */
+	/** One changed leaf. Required when the ops are given. */
 	void (*leaf_changed)(void *ctx, const struct tdp_change *c);
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

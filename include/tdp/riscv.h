@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/** @file
  * RISC-V G-stage specifics (hypervisor extension, RV64): configuration flags
  * and the HGATP composition.
  *
@@ -22,10 +22,15 @@
 #ifndef TDP_RISCV_H
 #define TDP_RISCV_H
 
+#include <tdp/export.h>
 #include <tdp/pgtable.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* tdp_config.flags for TDP_FORMAT_RISCV_G */
-/*
+/**
  * Svadu with menvcfg.ADUE = 1: the hart sets A and D, so leaves are written
  * with A = D = 0 and tdp_test_clear_young()/tdp_collect_dirty() harvest them.
  * Without it (Svade behaviour) a leaf with A = 0, or a store to one with
@@ -34,15 +39,15 @@
  * -TDP_EOPNOTSUPP.
  */
 #define TDP_CFG_RISCV_SVADU   (1u << 0)
-/* Svpbmt with menvcfg.PBMTE = 1: memory types go into PBMT (bits 62:61). */
+/** Svpbmt with menvcfg.PBMTE = 1: memory types go into PBMT (bits 62:61). */
 #define TDP_CFG_RISCV_SVPBMT  (1u << 1)
-/*
+/**
  * No Svpbmt: accept TDP_MT_NORMAL_NC and TDP_MT_DEVICE anyway and let the
  * physical memory attributes of the host address decide. The entry holds no
  * type, so tdp_lookup reports TDP_MT_NORMAL_WB. Refused with SVPBMT.
  */
 #define TDP_CFG_RISCV_PMA_MT  (1u << 2)
-/*
+/**
  * Svnapot: tdp_map writes 64 KiB NAPOT groups (16 level-0 entries with N = 1)
  * wherever a 64 KiB-aligned group of the range is fully covered and the host
  * address is 64 KiB-aligned with it. A map, unmap or protect that changes
@@ -56,7 +61,7 @@
  * may be reported dirty that the guest did not write, never the reverse).
  */
 #define TDP_CFG_RISCV_SVNAPOT (1u << 3)
-/*
+/**
  * Svvptc: invalid -> valid changes need no HFENCE.GVMA. Without it every
  * change, including a new mapping or a new table, is passed to flush_range.
  */
@@ -68,22 +73,26 @@
  * concatenated ones), table_size 4096. An empty entry is 0.
  */
 
-/* Largest VMID HGATP can hold (VMIDLEN 14). */
+/** Largest VMID HGATP can hold (VMIDLEN 14). */
 #define TDP_RISCV_VMID_MAX 0x3fffu
 
-/* Architectural level of a neutral level: RISC-V also counts from the 4 KiB leaf up. */
+/** Architectural level of a neutral level: RISC-V also counts from the 4 KiB leaf up. */
 static inline int tdp_riscv_level(unsigned int neutral_level)
 {
 	return (int)neutral_level;
 }
 
-/*
+/**
  * Compose HGATP: MODE (8 Sv39x4, 9 Sv48x4, 10 Sv57x4) in bits 63:60, the VMID
  * in bits 57:44 and the root's PPN in bits 43:0. The hart may implement fewer
  * VMID bits; the hypervisor finds VMIDLEN by writing ones and reading back.
- * Returns 0; -TDP_EINVAL for NULL arguments, a table of another format or a
+ * @return 0; -TDP_EINVAL for NULL arguments, a table of another format or a
  * VMID above TDP_RISCV_VMID_MAX.
  */
-int tdp_riscv_hgatp(const struct tdp_pgtable *pgt, uint32_t vmid, uint64_t *hgatp);
+TDP_API int tdp_riscv_hgatp(const struct tdp_pgtable *pgt, uint32_t vmid, uint64_t *hgatp);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libtdp: two-dimensional (stage-2) page tables. The one header to include. */
+/** @file
+ * libtdp: two-dimensional (stage-2) page tables. The one header to include. */
 #ifndef TDP_TDP_H
 #define TDP_TDP_H
 
@@ -7,6 +8,7 @@
 #include <tdp/changes.h>
 #include <tdp/dump.h>
 #include <tdp/error.h>
+#include <tdp/export.h>
 #include <tdp/mm.h>
 #include <tdp/pgtable.h>
 #include <tdp/riscv.h>

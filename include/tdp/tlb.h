@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/*
+/** @file
  * TLB invalidation callbacks.
  *
  * The library decides when an invalidation is needed and batches it: at most
@@ -16,8 +16,13 @@
 
 #include <tdp/types.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** TLB invalidation for a table (tdp_config.tlb). */
 struct tdp_tlb_ops {
-	/*
+	/**
 	 * Invalidate every cached translation of [gpa, gpa + size) for this
 	 * table. `level` is the neutral level of every changed leaf when they
 	 * all share one (a TTL-style hint), else TDP_LEVEL_ANY: a protect over
@@ -29,8 +34,12 @@ struct tdp_tlb_ops {
 	 * must no longer use the old entries. Required.
 	 */
 	void (*flush_range)(void *ctx, uint64_t gpa, uint64_t size, int level, bool tables);
-	/* Invalidate everything cached for this table (used by destroy). Required. */
+	/** Invalidate everything cached for this table (used by destroy). Required. */
 	void (*flush_all)(void *ctx);
 };
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
