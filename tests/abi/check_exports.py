@@ -77,6 +77,10 @@ def exported(readelf, lib):
         typ, bind, vis, ndx, name = parts[3], parts[4], parts[5], parts[6], parts[7]
         if ndx == "UND" or bind not in ("GLOBAL", "WEAK") or vis not in ("DEFAULT", "PROTECTED"):
             continue
+        # AddressSanitizer's one-definition-rule markers of exported objects
+        # (__odr_asan.NAME) are the compiler's, not the library's API
+        if name.startswith("__odr_asan."):
+            continue
         syms[name.split("@")[0]] = typ
     return syms
 
