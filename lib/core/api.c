@@ -48,14 +48,15 @@ static uint64_t page_mask(const struct tdp_pgtable *pgt)
 	return (1ull << pgt->geo.page_shift) - 1;
 }
 
-#define check_in tdp__range_check
+#define check_in tdp__range_refusal
 
-static int check_out(const struct tdp_pgtable *pgt, uint64_t hpa, uint64_t size)
+/* The checks return packed refusals (core/refuse.h); the entry points report them. */
+static inline int check_out(const struct tdp_pgtable *pgt, uint64_t hpa, uint64_t size)
 {
 	if (hpa & page_mask(pgt))
-		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_HPA_ALIGN);
+		return REFUSAL(TDP_EINVAL, TDP_REASON_HPA_ALIGN);
 	if (hpa + size < hpa || hpa + size > (1ull << pgt->cfg.oa_bits))
-		return REFUSE(&pgt->cfg, TDP_ERANGE, TDP_REASON_HPA_RANGE);
+		return REFUSAL(TDP_ERANGE, TDP_REASON_HPA_RANGE);
 	return 0;
 }
 
@@ -202,15 +203,16 @@ uint64_t tdp_page_size(const struct tdp_pgtable *pgt)
 	return pgt_ok(pgt) ? 1ull << pgt->geo.page_shift : 0;
 }
 
-static int check_map(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size,
-		     uint32_t flags)
+static inline __attribute__((always_inline)) int check_map(const struct tdp_pgtable *pgt,
+							  uint64_t gpa, uint64_t hpa,
+							  uint64_t size, uint32_t flags)
 {
 	int ret = check_in(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (flags & ~(TDP_MAP_NOREPLACE | TDP_MAP_MAX_LEVEL_MASK))
-		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
+		return REFUSAL(TDP_EINVAL, TDP_REASON_FLAGS);
 	return check_out(pgt, hpa, size);
 }
 
@@ -220,7 +222,7 @@ int tdp_map(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t hpa, uint64_t size, 
 	int ret = check_map(pgt, gpa, hpa, size, flags);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (attr & ~ATTR_KNOWN)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_ATTR_UNKNOWN);
 	return VCALL(pgt, map, pgt, gpa, hpa, size, attr, flags, mc);
@@ -244,7 +246,7 @@ int tdp_map_fault(struct tdp_pgtable *pgt, uint64_t fault_gpa, const struct tdp_
 	if (!ret)
 		ret = check_out(pgt, rg->hpa, rg->size);
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	/* below the region wraps round to a large offset */
 	if (fault_gpa - rg->gpa >= rg->size)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FAULT_OUTSIDE);
@@ -260,7 +262,9 @@ int tdp_unmap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct tdp_m
 {
 	int ret = check_in(pgt, gpa, size);
 
-	return ret ? ret : VCALL(pgt, unmap, pgt, gpa, size, mc);
+	if (ret)
+		return refuse(pgt, ret);
+	return VCALL(pgt, unmap, pgt, gpa, size, mc);
 }
 
 int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budget,
@@ -269,7 +273,7 @@ int tdp_zap(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint64_t budge
 	int ret = check_in(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (!res)
 		return REFUSE_NULL(pgt);
 	return VCALL(pgt, zap, pgt, gpa, size, budget, res);
@@ -281,7 +285,7 @@ int tdp_split(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigned int
 	int ret = check_in(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (target_level >= pgt->geo.levels)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_LEVEL);
 	return VCALL(pgt, split, pgt, gpa, size, target_level, mc);
@@ -294,7 +298,7 @@ int tdp_protect(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, tdp_attr_t
 	int ret = check_in(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if ((clear | set) & ~allowed)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_ATTR_UNKNOWN);
 	if (!VCALL(pgt, prot_change_ok, pgt, clear, set))
@@ -307,7 +311,7 @@ int tdp_test_clear_young(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, b
 	int ret = check_in(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (!young)
 		return REFUSE_NULL(pgt);
 	return VCALL(pgt, young, pgt, gpa, size, young);
@@ -318,7 +322,7 @@ int tdp_collect_dirty(struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, uint
 	int ret = check_in(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (!bitmap)
 		return REFUSE_NULL(pgt);
 	return VCALL(pgt, dirty, pgt, gpa, size, bitmap);
@@ -343,7 +347,7 @@ int tdp_walk(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigne
 	int ret = check_in(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (!fn)
 		return REFUSE_NULL(pgt);
 	if (!(visits & all) || (visits & ~all))
@@ -391,14 +395,14 @@ long tdp_map_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t 
 {
 	int ret = check_map(pgt, gpa, hpa, size, flags);
 
-	return ret ? ret : (long)geo_map_need(&pgt->geo, gpa, hpa, size, flags);
+	return ret ? refuse(pgt, ret) : (long)geo_map_need(&pgt->geo, gpa, hpa, size, flags);
 }
 
 long tdp_unmap_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size)
 {
 	int ret = check_in(pgt, gpa, size);
 
-	return ret ? ret : (long)geo_edge_need(&pgt->geo, gpa, size);
+	return ret ? refuse(pgt, ret) : (long)geo_edge_need(&pgt->geo, gpa, size);
 }
 
 long tdp_protect_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size)
@@ -412,7 +416,7 @@ long tdp_split_pages_needed(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_
 	int ret = check_in(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (target_level >= pgt->geo.levels)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_LEVEL);
 	return (long)geo_split_need(&pgt->geo, gpa, size, target_level);

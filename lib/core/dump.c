@@ -381,10 +381,10 @@ int tdp_dump(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, unsigne
 	const unsigned int known = TDP_DUMP_FORMAT_MASK | TDP_DUMP_EMPTY | TDP_DUMP_NOFOLD;
 	unsigned int fmt = flags & TDP_DUMP_FORMAT_MASK;
 	struct out o;
-	int ret = tdp__range_check(pgt, gpa, size);
+	int ret = tdp__range_refusal(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (!fn)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
 	if ((flags & ~known) || fmt > TDP_DUMP_DOT || (fmt == TDP_DUMP_DOT && (flags & TDP_DUMP_EMPTY)))

@@ -57,9 +57,13 @@ const char *tdp_reason_str(enum tdp_reason reason)
 	return reason_text[reason];
 }
 
-int tdp__refuse(const struct tdp_config *cfg, int err, enum tdp_reason reason)
+int tdp__refused(const struct tdp_config *cfg, int refusal)
 {
-	if (cfg && cfg->refused)
+	unsigned int packed = (unsigned int)-refusal;
+	enum tdp_reason reason = (enum tdp_reason)(packed >> 8);
+	int err = -(int)(packed & 0xff);
+
+	if (reason != TDP_REASON_NONE && cfg && cfg->refused)
 		cfg->refused(cfg->refused_ctx, err, reason);
 	return err;
 }

@@ -12,21 +12,21 @@
 
 /*
  * 0 for a non-empty, page-aligned [gpa, gpa + size) inside the input range
- * of an initialised table. Inlined into every entry point: the checks that
- * pass cost a few compares.
+ * of an initialised table, else a packed refusal (refuse.h) for refuse().
+ * Inlined into every entry point: the checks that pass cost a few compares.
  */
-static inline __attribute__((always_inline)) int tdp__range_check(const struct tdp_pgtable *pgt,
-								 uint64_t gpa, uint64_t size)
+static inline __attribute__((always_inline)) int tdp__range_refusal(const struct tdp_pgtable *pgt,
+								   uint64_t gpa, uint64_t size)
 {
 	/* NULL, never initialised or destroyed: no configuration to tell */
 	if (!pgt || !pgt->fops)
 		return -TDP_EINVAL;
 	if (size == 0)
-		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_EMPTY_RANGE);
+		return REFUSAL(TDP_EINVAL, TDP_REASON_EMPTY_RANGE);
 	if ((gpa | size) & ((1ull << pgt->geo.page_shift) - 1))
-		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_GPA_ALIGN);
+		return REFUSAL(TDP_EINVAL, TDP_REASON_GPA_ALIGN);
 	if (gpa + size < gpa || gpa + size > (1ull << pgt->cfg.ia_bits))
-		return REFUSE(&pgt->cfg, TDP_ERANGE, TDP_REASON_GPA_RANGE);
+		return REFUSAL(TDP_ERANGE, TDP_REASON_GPA_RANGE);
 	return 0;
 }
 

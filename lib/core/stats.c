@@ -12,10 +12,10 @@ int tdp_stats(const struct tdp_pgtable *pgt, uint64_t gpa, uint64_t size, struct
 	uint64_t end = gpa + size;
 	struct tdp_iter it;
 	struct tdp_entry e;
-	int ret = tdp__range_check(pgt, gpa, size);
+	int ret = tdp__range_refusal(pgt, gpa, size);
 
 	if (ret)
-		return ret;
+		return refuse(pgt, ret);
 	if (!st)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
 	/* field by field: a structure clear may become a memset call */
