@@ -137,6 +137,19 @@ static void targets(const struct sf *f, struct target t[2])
 	t[1] = (struct target){ "block", G0 + 2 * f->blk, f->blk, G0 + 2 * f->blk, f->blk };
 }
 
+/* Map target t RW to its first output. */
+static void target_map(struct sf *f, const struct target *t)
+{
+	assert_int_equal(tdp_map(&f->pgt, t->gpa, H0 + (t->gpa - G0), t->size, TDP_PROT_RW, 0, NULL),
+			 0);
+}
+
+/* collect_dirty over t's range reports exactly the pages of the leaf the hardware wrote. */
+static void expect_leaf_dirty(struct sf *f, const struct target *t, const char *what)
+{
+	expect_dirty_run(f, t->gpa, t->size, (t->leaf - t->gpa) / f->P, t->lsize / f->P, what);
+}
+
 /* ------------------------------------------------------------------ */
 /* a. protect                                                          */
 
@@ -156,16 +169,14 @@ static void t_protect(void **state)
 
 			snprintf(what, sizeof(what), "protect %s of a %s", how ? "set SW(1)" : "clear W",
 				 t[k].name);
-			assert_int_equal(tdp_map(&f.pgt, t[k].gpa, H0 + (t[k].gpa - G0), t[k].size,
-						 TDP_PROT_RW, 0, NULL), 0);
+			target_map(&f, &t[k]);
 			sf_hw_set(&f, t[k].leaf, A);
 			hw_arm(&f, t[k].leaf, D);
 			assert_int_equal(tdp_protect(&f.pgt, t[k].gpa, t[k].size, clear, set, NULL), 0);
 			hw_expect_fired(&f, what);
 			expect_attr(&f, t[k].leaf, (TDP_PROT_RW & ~clear) | set, what);
 			sf_expect_ad(&f, t[k].leaf, A | D, what);
-			expect_dirty_run(&f, t[k].gpa, t[k].size, (t[k].leaf - t[k].gpa) / f.P,
-					 t[k].lsize / f.P, what);
+			expect_leaf_dirty(&f, &t[k], what);
 			assert_int_equal(tdp_unmap(&f.pgt, t[k].gpa, t[k].size, NULL), 0);
 		}
 	}
@@ -189,8 +200,7 @@ static void t_young(void **state)
 		bool young = false;
 
 		snprintf(what, sizeof(what), "clear_young of a %s", t[k].name);
-		assert_int_equal(tdp_map(&f.pgt, t[k].gpa, H0 + (t[k].gpa - G0), t[k].size,
-					 TDP_PROT_RW, 0, NULL), 0);
+		target_map(&f, &t[k]);
 		sf_hw_set(&f, t[k].leaf, A);
 		hw_arm(&f, t[k].leaf, A | D);
 		assert_int_equal(tdp_test_clear_young(&f.pgt, t[k].gpa, t[k].size, &young), 0);
@@ -198,8 +208,7 @@ static void t_young(void **state)
 		assert_true(young);
 		/* A was cleared (the harvest's job), D the hardware set meanwhile stays */
 		sf_expect_ad(&f, t[k].leaf, D, what);
-		expect_dirty_run(&f, t[k].gpa, t[k].size, (t[k].leaf - t[k].gpa) / f.P,
-				 t[k].lsize / f.P, what);
+		expect_leaf_dirty(&f, &t[k], what);
 		assert_int_equal(tdp_unmap(&f.pgt, t[k].gpa, t[k].size, NULL), 0);
 	}
 	sf_fini(&f);
@@ -221,12 +230,10 @@ static void t_dirty(void **state)
 		char what[96];
 
 		snprintf(what, sizeof(what), "collect_dirty of a %s", t[k].name);
-		assert_int_equal(tdp_map(&f.pgt, t[k].gpa, H0 + (t[k].gpa - G0), t[k].size,
-					 TDP_PROT_RW, 0, NULL), 0);
+		target_map(&f, &t[k]);
 		sf_hw_set(&f, t[k].leaf, D);
 		hw_arm(&f, t[k].leaf, A);
-		expect_dirty_run(&f, t[k].gpa, t[k].size, (t[k].leaf - t[k].gpa) / f.P,
-				 t[k].lsize / f.P, what);
+		expect_leaf_dirty(&f, &t[k], what);
 		hw_expect_fired(&f, what);
 		/* D cleared (the harvest's job), A the hardware set meanwhile stays */
 		sf_expect_ad(&f, t[k].leaf, A, what);
@@ -481,8 +488,7 @@ static void t_map_same_output(void **state)
 			const tdp_attr_t attr[2] = { TDP_PROT_RW | TDP_SW(2), TDP_PROT_R };
 			char what[96];
 
-			assert_int_equal(tdp_map(&f.pgt, t[k].gpa, H0 + (t[k].gpa - G0), t[k].size,
-						 TDP_PROT_RW, 0, NULL), 0);
+			target_map(&f, &t[k]);
 			for (int a = 0; a < 2; a++) {
 				snprintf(what, sizeof(what), "map of a %s%s to attr 0x%x", t[k].name,
 					 wide ? " (whole range)" : "", attr[a]);
@@ -493,8 +499,7 @@ static void t_map_same_output(void **state)
 				hw_expect_fired(&f, what);
 				expect_attr(&f, t[k].leaf, attr[a], what);
 				sf_expect_ad(&f, t[k].leaf, A | D, what);
-				expect_dirty_run(&f, t[k].gpa, t[k].size, (t[k].leaf - t[k].gpa) / f.P,
-						 t[k].lsize / f.P, what);
+				expect_leaf_dirty(&f, &t[k], what);
 			}
 			assert_int_equal(tdp_unmap(&f.pgt, t[k].gpa, t[k].size, NULL), 0);
 		}

@@ -18,16 +18,10 @@ import re
 import subprocess
 import sys
 
+from checks import check, verdict
+
 RUN = ["--config", "ept-4l", "--workload", "W4", "--calls", "256", "--reps", "1"]
 ONLY_THREADS = "only with `--threads`"
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def section(text, title):
@@ -125,12 +119,7 @@ def main():
 
 
 def report():
-    for what in failures:
-        print("FAIL", what)
-    if failures:
-        return 1
-    print("check_fields: README and tdp-bench agree")
-    return 0
+    return verdict("check_fields: README and tdp-bench agree")
 
 
 if __name__ == "__main__":

@@ -26,21 +26,14 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+from checks import SVG_NS, check, verdict
+
 NAMES = ["tdp-bench.csv", "tdp-bench.json", "tdp-bench.svg", "tdp-bench.txt"]
 SMALL = ["--config", "ept-4l", "--config", "arm64-16k-48", "--workload", "W1,W4,lookup",
          "--reps", "2", "--calls", "4096"]
 # W4 with 16M calls, 101 times, on every configuration: far longer than FAST seconds
 LONG = ["--workload", "W4", "--calls", "16M", "--reps", "101"]
 FAST = 30
-SVG_NS = "{http://www.w3.org/2000/svg}"
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def run(argv, cwd, env=None, timeout=300):
@@ -182,12 +175,7 @@ def main():
         check(sorted(os.listdir(d)) == ["file"] and os.path.isfile(os.path.join(d, "file")),
               f"{what}: left {sorted(os.listdir(d))} behind")
 
-    for what in failures:
-        print("FAIL", what)
-    if failures:
-        return 1
-    print("check_outputs: results directory, relative paths and fail-fast OK")
-    return 0
+    return verdict("check_outputs: results directory, relative paths and fail-fast OK")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
+from checks import SVG_NS, check, verdict
+
 NROWS = 6
 ODD = 'odd<&"name>,1'
 CONFIGS = {"arm64-4k-48", ODD}
@@ -27,15 +29,6 @@ CSV_HEADER = [
     "config", "workload", "op", "unit", "units", "bytes", "calls", "entries", "tables",
     "ns_med", "ns_min", "ns_max", "munits_per_s", "gib_per_s", "floor_ns", "x_floor", "flushes",
 ]
-SVG_NS = "{http://www.w3.org/2000/svg}"
-
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    return cond
 
 
 def run(binary, *args):
@@ -231,12 +224,7 @@ def main():
         check_svg(binary, tmpdir)
     except Exception as e:
         check(False, f"svg: {type(e).__name__}: {e}")
-    for what in failures:
-        print("FAIL", what)
-    if failures:
-        return 1
-    print("check_report: all formats OK")
-    return 0
+    return verdict("check_report: all formats OK")
 
 
 if __name__ == "__main__":

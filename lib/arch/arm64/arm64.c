@@ -79,13 +79,21 @@ int tdp__arm64_init(const struct tdp_config *cfg, struct tdp_geometry *geo)
 #define VTTBR_CNP        1ull
 #define VTTBR_VMID_SHIFT 48
 
-/* 0 for an initialised arm64 table, a refusal otherwise. */
-static int check_arm64(const struct tdp_pgtable *pgt)
+/*
+ * 0 for an initialised arm64 table, a register to write and flags among
+ * `known`; the refusal otherwise.
+ */
+static int check_arm64(const struct tdp_pgtable *pgt, const uint64_t *out, uint32_t flags,
+		       uint32_t known)
 {
 	if (!pgt || !pgt->fops)
 		return -TDP_EINVAL;
 	if (pgt->cfg.format != TDP_FORMAT_ARM64_S2)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_WRONG_FORMAT);
+	if (!out)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
+	if (flags & ~known)
+		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	return 0;
 }
 
@@ -93,14 +101,10 @@ int tdp_arm64_vtcr(const struct tdp_pgtable *pgt, uint32_t flags, uint64_t *vtcr
 {
 	unsigned int g, start;
 	uint64_t v, sl0, tg0;
-	int ret = check_arm64(pgt);
+	int ret = check_arm64(pgt, vtcr, flags, TDP_ARM64_VMID16 | TDP_ARM64_HA);
 
 	if (ret)
 		return ret;
-	if (!vtcr)
-		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
-	if (flags & ~(TDP_ARM64_VMID16 | TDP_ARM64_HA))
-		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	g = pgt->geo.page_shift;
 	start = (unsigned int)tdp_arm64_level(pgt->geo.levels - 1);
 	/* SL0 counts from level 2 with 4K and from level 3 with 16K/64K (docs/formats.md §A.7). */
@@ -122,14 +126,10 @@ int tdp_arm64_vttbr(const struct tdp_pgtable *pgt, uint16_t vmid, uint32_t flags
 		    uint64_t *vttbr)
 {
 	uint64_t baddr;
-	int ret = check_arm64(pgt);
+	int ret = check_arm64(pgt, vttbr, flags, TDP_ARM64_VMID16 | TDP_ARM64_CNP);
 
 	if (ret)
 		return ret;
-	if (!vttbr)
-		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_NULL);
-	if (flags & ~(TDP_ARM64_VMID16 | TDP_ARM64_CNP))
-		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_FLAGS);
 	if (!(flags & TDP_ARM64_VMID16) && vmid > 0xff)
 		return REFUSE(&pgt->cfg, TDP_EINVAL, TDP_REASON_VMID);
 	/* A 52-bit root keeps PA[51:48] in BADDR bits 5:2 (docs/formats.md §A.8). */
